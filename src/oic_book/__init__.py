@@ -1,0 +1,5 @@
+"""oic-book: builds a Kazakh book as a print PDF and an EPUB 3 from one manuscript."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,7 @@
+"""`python -m oic_book` is the `oic-book` command."""
+
+from __future__ import annotations
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""The `oic-book` command: `build` and `check`.
+
+A problem in the manuscript is printed as `path:line: severity: message [code]`, one per
+line, all of them in one run; a Python traceback appears only with `-v`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import BookError, BuildError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oic-book",
+        description="Build the Kazakh book on the OIC as a print PDF and an EPUB 3.",
+    )
+    parser.add_argument("--version", action="version", version=f"oic-book {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-C", "--project", type=Path, default=Path("."),
+        help="project folder holding manuscript/ and styles/ (default: current folder)",
+    )
+    common.add_argument(
+        "--strict", action="store_true", help="treat warnings as errors (exit 1)"
+    )
+    common.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="more detail, and tracebacks on failure"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    build = commands.add_parser(
+        "build", parents=[common], help="check the manuscript, then write the PDF and EPUB"
+    )
+    build.add_argument(
+        "-o", "--out", type=Path, default=None, help="output folder (default: PROJECT/dist)"
+    )
+    check = commands.add_parser(
+        "check", parents=[common], help="check the manuscript and report every problem"
+    )
+    check.add_argument(
+        "--spell", action="store_true", help="also spell-check with hunspell-kk"
+    )
+    return parser
+
+
+def _report(problems, stream=sys.stderr) -> None:
+    for problem in problems:
+        print(problem.format(), file=stream)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    level = logging.WARNING if args.quiet else (logging.DEBUG if args.verbose else logging.INFO)
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    try:
+        if args.command == "check":
+            return _check(args)
+        return _build(args)
+    except (BookError, BuildError) as exc:
+        if isinstance(exc, BookError):
+            _report(exc.problems)
+            errors = sum(p.severity == "error" for p in exc.problems)
+            warnings = len(exc.problems) - errors
+            print(f"oic-book: {errors} error(s), {warnings} warning(s); nothing was written",
+                  file=sys.stderr)
+        else:
+            print(f"oic-book: build failed: {exc}; nothing was written", file=sys.stderr)
+        if args.verbose:
+            raise
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("oic-book: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not a manuscript problem: say so, briefly
+        if args.verbose:
+            raise
+        print(f"oic-book: internal error: {type(exc).__name__}: {exc} (run with -v for "
+              "the traceback)", file=sys.stderr)
+        return 3
+
+
+def _check(args) -> int:
+    from .check import check_project
+
+    book, problems = check_project(args.project)
+    _report(problems.sorted())
+    failing = problems.errors or (args.strict and problems.warnings)
+    if not args.quiet:
+        print(f"oic-book: {len(problems.errors)} error(s), {len(problems.warnings)} "
+              "warning(s)", file=sys.stderr)
+    return 1 if failing else 0
+
+
+def _build(args) -> int:
+    from .build import build
+
+    out = args.out or args.project / "dist"
+    result = build(args.project, out, strict=args.strict)
+    _report(result.warnings)
+    if not args.quiet:
+        print(f"oic-book: wrote {os.path.relpath(result.pdf)} ({result.pages} pages) and "
+              f"{os.path.relpath(result.epub)}", file=sys.stderr)
+    return 0

@@ -1,0 +1,190 @@
+"""`book.yaml`: loaded, checked against a small schema, and frozen into `BookConfig`.
+
+Every bad key is reported (with its line) before the build gives up, as MkDocs'
+`load_config` does, so an author sees all the mistakes of the file in one run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Problems
+from .sources import LocatedDict, LocatedList, read_yaml
+
+# Page sizes WeasyPrint understands by name; others may be given as "148mm 210mm".
+PAGE_SIZES = {"A4", "A5", "A6", "B5", "letter", "legal"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of book.yaml: its type, whether it is required, and its default."""
+
+    kind: str  # "str", "str?", "strlist", "pathlist", "path", "date"
+    required: bool = False
+    default: Any = None
+
+
+SCHEMA: dict[str, Field] = {
+    "title": Field("str", True),
+    "subtitle": Field("str", False, ""),
+    "language": Field("str", True),
+    "authors": Field("strlist", False, ()),
+    "editors": Field("strlist", False, ()),
+    "publisher": Field("str", True),
+    "place": Field("str", False, ""),
+    "date": Field("date", True),
+    "rights": Field("str", True),
+    "licence_url": Field("str", False, ""),
+    "identifier": Field("str", True),
+    "source_credit": Field("str", False, ""),
+    "isbn": Field("str?", False, None),
+    "udc": Field("str?", False, None),
+    "bbk": Field("str?", False, None),
+    "page_size": Field("str", False, "A5"),
+    "front": Field("pathlist", False, ()),
+    "chapters": Field("pathlist", True),
+    "glossary": Field("path", True),
+    "wordlist": Field("path", False, None),
+}
+
+
+@dataclass(frozen=True)
+class BookConfig:
+    """The validated contents of book.yaml. Paths are absolute."""
+
+    path: Path
+    root: Path  # the project directory (book.yaml's parent's parent)
+    title: str
+    subtitle: str
+    language: str
+    authors: tuple[str, ...]
+    editors: tuple[str, ...]
+    publisher: str
+    place: str
+    date: dt.date
+    rights: str
+    licence_url: str
+    identifier: str
+    source_credit: str
+    isbn: str | None
+    udc: str | None
+    bbk: str | None
+    page_size: str
+    front: tuple[Path, ...]
+    chapters: tuple[Path, ...]
+    glossary: Path
+    wordlist: Path | None
+    # Lines of list entries in book.yaml, so a missing chapter is reported where it is named.
+    lines: dict[str, int]
+
+    @property
+    def manuscript_dir(self) -> Path:
+        return self.path.parent
+
+    def build_timestamp(self) -> int:
+        """Seconds since the epoch for every date the outputs record.
+
+        SOURCE_DATE_EPOCH wins (the reproducible-builds convention); otherwise the book's
+        own date at midnight UTC. Never the clock, so two builds give the same bytes.
+        """
+        env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        if env.isdigit():
+            return int(env)
+        moment = dt.datetime.combine(self.date, dt.time(), tzinfo=dt.timezone.utc)
+        return int(moment.timestamp())
+
+
+def _check(name: str, field: Field, value: Any, line: int, path: Path, problems: Problems):
+    """Convert one value to its field's type, or record why it cannot be."""
+    kind = field.kind
+    if kind == "str?" and value is None:
+        return None
+    if kind in ("str", "str?"):
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        problems.error("Y004", path, line, f"'{name}' must be a string")
+    elif kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        problems.error("Y004", path, line, f"'{name}' must be a date (YYYY-MM-DD)")
+    elif kind == "path":
+        if isinstance(value, str) and value:
+            return (path.parent / value).resolve()
+        problems.error("Y004", path, line, f"'{name}' must be a file path")
+    elif kind in ("strlist", "pathlist"):
+        if isinstance(value, str) and kind == "strlist":
+            return (value,)
+        if not isinstance(value, list):
+            problems.error("Y004", path, line, f"'{name}' must be a list")
+            return None
+        lines = getattr(value, "item_lines", [line] * len(value))
+        out = []
+        for item, item_line in zip(value, lines, strict=True):
+            if not isinstance(item, str) or not item:
+                problems.error("Y004", path, item_line, f"each item of '{name}' must be a string")
+                continue
+            out.append((path.parent / item).resolve() if kind == "pathlist" else item)
+        return tuple(out)
+    return None
+
+
+def load_config(path: Path, problems: Problems) -> BookConfig | None:
+    """Load and validate book.yaml; None if it has errors (all of them recorded)."""
+    data = read_yaml(path, problems)
+    if data is None:
+        return None
+    if not isinstance(data, LocatedDict):
+        problems.error("Y003", path, getattr(data, "line", 1), "book.yaml must be a mapping")
+        return None
+    errors_before = len(problems.errors)
+    values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    for key, value in data.items():
+        line = data.key_lines[key]
+        field = SCHEMA.get(key) if isinstance(key, str) else None
+        if field is None:
+            known = ", ".join(sorted(SCHEMA))
+            problems.error("Y005", path, line, f"unknown key '{key}' (known keys: {known})")
+            continue
+        values[key] = _check(key, field, value, line, path, problems)
+        lines[key] = line
+        if isinstance(value, LocatedList):
+            for index, item_line in enumerate(value.item_lines):
+                lines[f"{key}[{index}]"] = item_line
+    for key, field in SCHEMA.items():
+        if key not in data:
+            if field.required:
+                problems.error("Y006", path, 1, f"missing required key '{key}'")
+            values[key] = field.default
+    if values.get("language") not in (None, "kk"):
+        problems.error("Y007", path, lines["language"], "language must be 'kk' (Kazakh)")
+    size = values.get("page_size")
+    if isinstance(size, str) and size not in PAGE_SIZES and not _is_explicit_size(size):
+        problems.error("Y008", path, lines["page_size"], f"unknown page size '{size}'")
+    if len(problems.errors) > errors_before:
+        return None
+    return BookConfig(
+        path=path.resolve(),
+        root=path.resolve().parent.parent,
+        lines=lines,
+        **{k: values[k] for k in SCHEMA},
+    )
+
+
+def _is_explicit_size(size: str) -> bool:
+    """True for a CSS size such as '148mm 210mm'."""
+    parts = size.split()
+    return len(parts) == 2 and all(
+        p[:-2].replace(".", "", 1).isdigit() and p[-2:] in ("mm", "cm", "in") for p in parts
+    )

@@ -1,0 +1,134 @@
+"""The book as plain data: frozen dataclasses that do no I/O.
+
+Each object carries the path and line it was read from, so any later stage can report a
+problem where the author can fix it. Body HTML holds three placeholder elements
+(`<oic-note>`, `<oic-term>`, `<oic-index>`) that `render` expands differently for print
+and for the EPUB; everything else in it is final.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .config import BookConfig
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading inside a part (level 2 and below)."""
+
+    id: str
+    level: int
+    title: str  # plain text, for the outline and the contents
+    title_html: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """A note, numbered from 1 in each part in the order of its first reference."""
+
+    label: str  # the author's `[^label]`
+    number: int
+    paragraphs: tuple[str, ...]  # inline HTML of each paragraph
+    line: int
+
+    @property
+    def id(self) -> str:
+        return f"fn-{self.label}"
+
+    @property
+    def ref_id(self) -> str:
+        return f"fnref-{self.label}"
+
+
+@dataclass(frozen=True)
+class TermUse:
+    """A `{term}` reference in the text."""
+
+    key: str  # GlossaryEntry.key
+    anchor: str  # id of the reference in the text
+    first_in_part: bool  # the first use in its part links to the glossary
+    line: int
+
+
+@dataclass(frozen=True)
+class IndexMark:
+    """An `{index}` mark, or a use of a glossary term that belongs in the index."""
+
+    headword: str
+    anchor: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Part:
+    """A preface or a chapter: one Markdown file, one EPUB document."""
+
+    kind: Literal["front", "chapter"]
+    number: int | None  # chapter number; None for front matter
+    slug: str  # document name and id of its title: "preface", "ch1", …
+    title: str
+    title_html: str
+    body_html: str
+    headings: tuple[Heading, ...]
+    footnotes: tuple[Footnote, ...]
+    terms: tuple[TermUse, ...]
+    index_marks: tuple[IndexMark, ...]
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """A glossary term with its definition (and expansion, for an abbreviation)."""
+
+    term: str
+    key: str  # ASCII id, stable across builds
+    expansion: str
+    definition_html: str
+    in_index: bool
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """Where an index headword or glossary term is used: document and anchor."""
+
+    part: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """A headword of the index of names with every place it occurs."""
+
+    headword: str
+    occurrences: tuple[Occurrence, ...]
+
+
+@dataclass(frozen=True)
+class Book:
+    """The whole manuscript, read and checked, ready to render."""
+
+    config: BookConfig
+    front: tuple[Part, ...]
+    chapters: tuple[Part, ...]
+    glossary: tuple[GlossaryEntry, ...]  # in Kazakh alphabetical order
+    index: tuple[IndexEntry, ...]  # in Kazakh alphabetical order
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        return self.front + self.chapters
+
+    def term_uses(self, key: str) -> tuple[Occurrence, ...]:
+        """Every use of a glossary term, in reading order."""
+        return tuple(
+            Occurrence(part.slug, use.anchor)
+            for part in self.parts
+            for use in part.terms
+            if use.key == key
+        )

@@ -1,0 +1,87 @@
+"""The print edition: WeasyPrint lays the HTML out once and writes the PDF.
+
+The layout (a `weasyprint.Document`) is kept so that the EPUB can take its page numbers
+from it (see `pagemap`); it is never laid out a second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from .config import BookConfig
+
+
+def _weasyprint():
+    # Imported on use: it costs half a second, and `oic-book check` never needs it.
+    import weasyprint
+
+    return weasyprint
+
+
+class RefusedURL(ValueError):
+    """A resource outside the project's own files was asked for."""
+
+
+def make_url_fetcher(roots: list[Path]):
+    """A WeasyPrint URL fetcher that reads only files under `roots`, never the network.
+
+    Every refused URL is recorded in `.refused`, so the build can fail on it instead of
+    letting WeasyPrint print a warning and leave a hole in the page.
+    """
+    weasyprint = _weasyprint()
+    from weasyprint.urls import URLFetcherResponse
+
+    resolved = [root.resolve() for root in roots]
+
+    class ProjectURLFetcher(weasyprint.URLFetcher):
+        refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme != "file":
+                self.refused.append(url)
+                raise RefusedURL(f"not a project file: {url}")
+            path = Path(url2pathname(parts.path)).resolve()
+            if not any(path.is_relative_to(root) for root in resolved):
+                self.refused.append(url)
+                raise RefusedURL(f"outside the project: {url}")
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+
+    fetcher = ProjectURLFetcher(allowed_protocols={"file"})
+    fetcher.refused = []
+    return fetcher
+
+
+def page_size_css(config: BookConfig) -> str:
+    """The page size chosen in book.yaml, as the one rule the stylesheets leave open."""
+    return f"@page {{ size: {config.page_size}; }}"
+
+
+def layout(html: str, config: BookConfig, styles_dir: Path, fetcher):
+    """Lay the print HTML out into pages (the one WeasyPrint layout of the build)."""
+    weasyprint = _weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    stylesheets = [
+        weasyprint.CSS(
+            filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts
+        )
+        for name in ("base.css", "print.css")
+    ]
+    stylesheets.append(weasyprint.CSS(string=page_size_css(config), font_config=fonts))
+    document = weasyprint.HTML(
+        string=html, base_url=str(config.manuscript_dir) + "/", url_fetcher=fetcher
+    ).render(font_config=fonts, stylesheets=stylesheets, pdf_variant="pdf/ua-1")
+    return document
+
+
+def pdf_bytes(document, config: BookConfig) -> bytes:
+    """Write the laid-out document to PDF bytes, reproducibly (fixed /ID, no clock)."""
+    identifier = hashlib.sha256(config.identifier.encode()).hexdigest()[:32].encode()
+    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)

@@ -1,0 +1,440 @@
+"""Reading the manuscript: book.yaml, Markdown parts and the glossary → `model.Book`.
+
+Markdown is parsed once with markdown-it-py (CommonMark) plus the footnote, MyST role and
+block-attribute plugins. Two roles extend CommonMark:
+
+* {term}`ИЫҰ` or {term}`shown text <Term>` — a use of a glossary term;
+* {index}`Мысыр` or {index}`Мысырмен <Мысыр>` — an entry of the index of names.
+
+Source lines are kept on everything the author can get wrong.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_block_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.myst_role import myst_role_plugin
+
+from . import collation, typography
+from .config import BookConfig, load_config
+from .errors import BookError, Problems
+from .model import Book, Footnote, GlossaryEntry, Heading, IndexEntry, IndexMark, Occurrence
+from .model import Part, TermUse
+from .sources import LocatedDict, LocatedList, read_text, read_yaml
+
+ROLES = ("term", "index")
+_ROLE_TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
+_FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.M)
+
+_TRANSLIT = dict(
+    zip(
+        "абвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя",
+        "a b v g gh d e yo zh z i y k q l m n ng o o p r s t u u u f kh h ts ch sh shch - y i - "
+        "e yu ya".split(" "),
+        strict=True,
+    )
+)
+
+
+def slugify(text: str) -> str:
+    """An ASCII id from Kazakh text: stable, readable, and valid in XML and URLs."""
+    out = []
+    for ch in text.lower():
+        if ch in _TRANSLIT:
+            out.append(_TRANSLIT[ch].strip("-"))
+        elif ch.isascii() and ch.isalnum():
+            out.append(ch)
+        else:
+            out.append("-")
+    slug = re.sub(r"-+", "-", "".join(out)).strip("-")
+    return slug or "x"
+
+
+def make_parser() -> MarkdownIt:
+    """The one Markdown parser of the project."""
+    return (
+        MarkdownIt("commonmark", {"xhtmlOut": True})
+        .use(footnote_plugin)
+        .use(myst_role_plugin)
+        .use(attrs_block_plugin)
+    )
+
+
+def split_role(content: str) -> tuple[str, str]:
+    """`shown <target>` → (shown, target); a bare `text` is both."""
+    match = _ROLE_TARGET.match(content)
+    if match and match["text"]:
+        return match["text"], match["target"].strip()
+    return content, content.strip()
+
+
+def _number_lines(inline: Token) -> None:
+    """Give each child of an inline token the source line it starts on."""
+    line = inline.map[0] + 1 if inline.map else 1
+    for child in inline.children or ():
+        child.meta = {**(child.meta or {}), "line": line}
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+        line += child.content.count("\n") if child.type == "text" else 0
+
+
+def _typeset(inline: Token) -> None:
+    """Apply the Kazakh typographic conventions to the text of one paragraph."""
+    children = [c for c in inline.children or () if c.type in ("text", "myst_role")]
+    if not children:
+        return
+    pieces = []
+    for child in children:
+        if child.type == "myst_role":
+            shown, target = split_role(child.content)
+            pieces.append(shown)
+        else:
+            pieces.append(child.content)
+    for child, new in zip(children, typography.typeset(pieces), strict=True):
+        if child.type == "myst_role":
+            shown, target = split_role(child.content)
+            child.meta = {**child.meta, "shown": new, "target": target}
+        else:
+            child.content = new
+
+
+@dataclass
+class _PartState:
+    """What rendering one part collects: its headings, notes, terms and index marks."""
+
+    slug: str
+    path: Path
+    problems: Problems
+    glossary: dict[str, GlossaryEntry]
+    note_numbers: dict[str, int] = field(default_factory=dict)
+    headings: list[Heading] = field(default_factory=list)
+    terms: list[TermUse] = field(default_factory=list)
+    index_marks: list[IndexMark] = field(default_factory=list)
+    section_count: int = 0
+
+
+def _render_rules(md: MarkdownIt) -> None:
+    """Rules that turn our extensions into the placeholder elements of `model`."""
+
+    def footnote_ref(self, tokens, idx, options, env):
+        state: _PartState = env["part"]
+        label = tokens[idx].meta["label"]
+        if label in state.note_numbers:
+            state.problems.error(
+                "F004", state.path, tokens[idx].meta["line"],
+                f"footnote [^{label}] is referenced more than once",
+            )
+        state.note_numbers.setdefault(label, len(state.note_numbers) + 1)
+        return f'<oic-note label="{html.escape(label)}"></oic-note>'
+
+    def myst_role(self, tokens, idx, options, env):
+        state: _PartState = env["part"]
+        token = tokens[idx]
+        name, line = token.meta["name"], token.meta["line"]
+        shown = token.meta.get("shown") or split_role(token.content)[0]
+        target = token.meta.get("target") or split_role(token.content)[1]
+        text = html.escape(shown)
+        if name == "term":
+            entry = state.glossary.get(target)
+            if entry is None:
+                state.problems.error(
+                    "G003", state.path, line, f"term '{target}' is not in the glossary"
+                )
+                return text
+            anchor = f"t-{state.slug}-{len(state.terms) + 1}"
+            first = all(use.key != entry.key for use in state.terms)
+            state.terms.append(TermUse(entry.key, anchor, first, line))
+            if entry.in_index:
+                state.index_marks.append(IndexMark(index_headword(entry), anchor, line))
+            first_attr = ' first="1"' if first else ""
+            return f'<oic-term key="{entry.key}" id="{anchor}"{first_attr}>{text}</oic-term>'
+        if name == "index":
+            anchor = f"ix-{state.slug}-{len(state.index_marks) + 1}"
+            state.index_marks.append(IndexMark(target, anchor, line))
+            return f'<oic-index id="{anchor}">{text}</oic-index>'
+        state.problems.error(
+            "M002", state.path, line, f"unknown role {{{name}}} (known: {', '.join(ROLES)})"
+        )
+        return text
+
+    def heading_open(self, tokens, idx, options, env):
+        state: _PartState = env["part"]
+        token = tokens[idx]
+        level = int(token.tag[1])
+        if not token.attrGet("id"):
+            state.section_count += 1
+            token.attrSet("id", f"{state.slug}-{state.section_count}")
+        inline = tokens[idx + 1]
+        # Rendering the title here would count its roles twice; outlines need text only.
+        title = _plain(inline)
+        state.headings.append(
+            Heading(
+                token.attrGet("id"), level, title, html.escape(title),
+                inline.map[0] + 1 if inline.map else 1,
+            )
+        )
+        return self.renderToken(tokens, idx, options, env)
+
+    md.add_render_rule("footnote_ref", footnote_ref)
+    md.add_render_rule("myst_role", myst_role)
+    md.add_render_rule("heading_open", heading_open)
+
+
+def _plain(inline: Token) -> str:
+    """The plain text of an inline token, for outlines and running heads."""
+    out = []
+    for child in inline.children or ():
+        if child.type == "text" or child.type == "code_inline":
+            out.append(child.content)
+        elif child.type == "myst_role":
+            out.append(child.meta.get("shown") or split_role(child.content)[0])
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+    return "".join(out).strip()
+
+
+def index_headword(entry: GlossaryEntry) -> str:
+    """How a glossary term is listed in the index of names."""
+    return f"{entry.expansion} ({entry.term})" if entry.expansion else entry.term
+
+
+def read_part(
+    md: MarkdownIt,
+    path: Path,
+    kind: str,
+    number: int | None,
+    slug: str,
+    glossary: dict[str, GlossaryEntry],
+    problems: Problems,
+) -> Part | None:
+    """Read one Markdown file into a `Part`, recording its problems."""
+    text = read_text(path, problems)
+    if text is None:
+        return None
+    env: dict[str, Any] = {}
+    tokens = md.parse(text, env)
+    for token in tokens:
+        if token.type == "inline":
+            _number_lines(token)
+            _typeset(token)
+
+    titles = [i for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h1"]
+    if not titles:
+        problems.error("M001", path, 1, "a part must start with a '# Title' heading")
+        return None
+    for extra in titles[1:]:
+        problems.error(
+            "M003", path, tokens[extra].map[0] + 1, "only one '# Title' heading per file"
+        )
+    first = titles[0]
+    title_inline = tokens[first + 1]
+    tokens[first].attrSet("id", slug)
+
+    state = _PartState(slug, path, problems, glossary)
+    env["part"] = state
+    renderer = md.renderer
+    options = md.options
+    title_html = renderer.renderInline(title_inline.children, options, env)
+
+    body: list[Token] = []
+    notes: dict[int, list[Token]] = {}
+    current_note: list[Token] | None = None
+    note_labels: dict[int, str] = {}
+    for i, token in enumerate(tokens):
+        if first <= i <= first + 2:
+            continue
+        if token.type == "footnote_open":
+            current_note = notes.setdefault(token.meta["id"], [])
+            note_labels[token.meta["id"]] = token.meta["label"]
+            continue
+        if token.type == "footnote_close":
+            current_note = None
+            continue
+        if token.type in ("footnote_block_open", "footnote_block_close", "footnote_anchor"):
+            continue
+        (current_note if current_note is not None else body).append(token)
+    body_html = renderer.render(body, options, env)
+
+    defined = {}
+    for match in _FOOTNOTE_DEF.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        label = match[1]
+        if label in defined:
+            problems.error("F003", path, line, f"footnote [^{label}] is defined twice")
+        defined.setdefault(label, line)
+    footnotes = []
+    for note_id, note_tokens in sorted(notes.items()):
+        label = note_labels[note_id]
+        paragraphs = tuple(
+            renderer.renderInline(t.children, options, env)
+            for t in note_tokens
+            if t.type == "inline"
+        )
+        footnotes.append(
+            Footnote(label, state.note_numbers.get(label, 0), paragraphs, defined.get(label, 1))
+        )
+    for label, line in defined.items():
+        if label not in state.note_numbers:
+            problems.error("F002", path, line, f"footnote [^{label}] is never referenced")
+    for token in tokens:
+        if token.type != "inline":
+            continue
+        for child in token.children or ():
+            if child.type == "text":
+                for match in re.finditer(r"\[\^([^\]\s]+)\]", child.content):
+                    problems.error(
+                        "F001", path, child.meta["line"],
+                        f"footnote [^{match[1]}] has no definition",
+                    )
+    footnotes.sort(key=lambda n: n.number)
+    return Part(
+        kind=kind,  # type: ignore[arg-type]
+        number=number,
+        slug=slug,
+        title=_plain(title_inline),
+        title_html=title_html,
+        body_html=body_html,
+        headings=tuple(state.headings),
+        footnotes=tuple(footnotes),
+        terms=tuple(state.terms),
+        index_marks=tuple(state.index_marks),
+        path=path,
+        line=tokens[first].map[0] + 1,
+    )
+
+
+GLOSSARY_KEYS = {"term", "definition", "expansion", "index"}
+
+
+def read_glossary(md: MarkdownIt, path: Path, problems: Problems) -> list[GlossaryEntry]:
+    """Read glossary.yaml: a list of {term, definition, expansion?, index?} mappings."""
+    data = read_yaml(path, problems)
+    if data is None:
+        return []
+    if not isinstance(data, LocatedList):
+        problems.error("G005", path, getattr(data, "line", 1), "the glossary must be a list")
+        return []
+    entries: list[GlossaryEntry] = []
+    seen: dict[str, int] = {}
+    keys: set[str] = set()
+    for item, line in zip(data, data.item_lines, strict=True):
+        if not isinstance(item, LocatedDict):
+            problems.error("G005", path, line, "each glossary entry must be a mapping")
+            continue
+        ok = True
+        for key in item:
+            if key not in GLOSSARY_KEYS:
+                problems.error(
+                    "Y005", path, item.key_lines[key],
+                    f"unknown glossary key '{key}' (known keys: "
+                    f"{', '.join(sorted(GLOSSARY_KEYS))})",
+                )
+                ok = False
+        for key in ("term", "definition"):
+            if key not in item:
+                problems.error("Y006", path, line, f"glossary entry is missing '{key}'")
+                ok = False
+            elif not isinstance(item[key], str) or not item[key].strip():
+                problems.error("Y004", path, item.key_lines[key], f"'{key}' must be a string")
+                ok = False
+        if "expansion" in item and not isinstance(item["expansion"], str):
+            problems.error("Y004", path, item.key_lines["expansion"], "'expansion' must be a string")
+            ok = False
+        if "index" in item and not isinstance(item["index"], bool):
+            problems.error("Y004", path, item.key_lines["index"], "'index' must be true or false")
+            ok = False
+        if not ok:
+            continue
+        term = item["term"].strip()
+        if term in seen:
+            problems.error(
+                "G002", path, item.key_lines["term"],
+                f"glossary term '{term}' is defined twice (first at line {seen[term]})",
+            )
+            continue
+        seen[term] = item.key_lines["term"]
+        key = "g-" + slugify(term)
+        while key in keys:  # two terms that transliterate alike
+            key += "-2"
+        keys.add(key)
+        definition = item["definition"].strip()
+        tokens = md.parseInline(definition, {})
+        for token in tokens:
+            _number_lines(token)
+            _typeset(token)
+        entries.append(
+            GlossaryEntry(
+                term=term,
+                key=key,
+                expansion=typography.typeset([item.get("expansion", "").strip()])[0],
+                definition_html=md.renderer.render(tokens, md.options, {"part": None}),
+                in_index=item.get("index", False),
+                path=path,
+                line=item.key_lines["term"],
+            )
+        )
+    return sorted(entries, key=lambda e: collation.sort_key(e.term))
+
+
+def build_index(parts: tuple[Part, ...]) -> tuple[IndexEntry, ...]:
+    """Gather index marks by headword, in Kazakh alphabetical order."""
+    by_headword: dict[str, list[Occurrence]] = {}
+    for part in parts:
+        for mark in part.index_marks:
+            by_headword.setdefault(mark.headword, []).append(Occurrence(part.slug, mark.anchor))
+    return tuple(
+        IndexEntry(headword, tuple(occurrences))
+        for headword, occurrences in sorted(
+            by_headword.items(), key=lambda item: collation.sort_key(item[0])
+        )
+    )
+
+
+def read_book(book_yaml: Path) -> Book:
+    """Read the whole manuscript; raise `BookError` with every problem if any is an error."""
+    book_yaml = book_yaml.resolve()
+    problems = Problems(book_yaml.parent.parent)
+    config = load_config(book_yaml, problems)
+    if config is None:
+        raise BookError(problems.sorted())
+    book, problems = read_book_from_config(config, problems)
+    if problems.errors or book is None:
+        raise BookError(problems.sorted())
+    return book
+
+
+def read_book_from_config(config: BookConfig, problems: Problems) -> tuple[Book | None, Problems]:
+    """Read parts and glossary for a loaded config; problems are recorded, not raised."""
+    md = make_parser()
+    _render_rules(md)
+    glossary_list = read_glossary(md, config.glossary, problems)
+    glossary = {entry.term: entry for entry in glossary_list}
+    front: list[Part] = []
+    chapters: list[Part] = []
+    for i, path in enumerate(config.front):
+        slug = "preface" if i == 0 else f"front{i + 1}"
+        part = read_part(md, path, "front", None, slug, glossary, problems)
+        if part:
+            front.append(part)
+    for number, path in enumerate(config.chapters, start=1):
+        part = read_part(md, path, "chapter", number, f"ch{number}", glossary, problems)
+        if part:
+            chapters.append(part)
+    if problems.errors:
+        return None, problems
+    parts = tuple(front) + tuple(chapters)
+    return Book(
+        config=config,
+        front=tuple(front),
+        chapters=tuple(chapters),
+        glossary=tuple(glossary_list),
+        index=build_index(parts),
+    ), problems

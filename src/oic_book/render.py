@@ -1,0 +1,273 @@
+"""One Jinja2 template set → the print HTML and the EPUB's XHTML documents.
+
+Per-output differences live in the templates (the `output` flag and `macros.html`) and in
+the CSS layers; this module only supplies the context: labels, link targets and, once
+the print edition has been laid out, its page numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import jinja2
+from markupsafe import Markup
+
+from . import locale
+from .model import Book, IndexEntry, Occurrence
+
+Output = Literal["print", "epub"]
+
+_PLACEHOLDER = re.compile(
+    r'<oic-note label="(?P<label>[^"]*)"></oic-note>'
+    r'|<oic-term key="(?P<key>[^"]*)" id="(?P<tid>[^"]*)"(?P<first> first="1")?>(?P<ttext>.*?)</oic-term>'
+    r'|<oic-index id="(?P<iid>[^"]*)">(?P<itext>.*?)</oic-index>'
+    r'|href="#(?P<href>[^"]*)"',
+    re.S,
+)
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """A page of the print edition that an index entry or glossary use points to."""
+
+    label: str  # "12" or "12–14"
+    anchor: str  # the first occurrence on that page
+
+
+@dataclass(frozen=True)
+class PageMarker:
+    """Where a printed page begins, for the EPUB's page-list."""
+
+    label: str
+    href: str
+
+
+@dataclass(frozen=True)
+class PrintPages:
+    """What the print layout tells the other outputs: the page of every anchor."""
+
+    page_of: dict[str, int] = field(default_factory=dict)
+    markers: tuple[PageMarker, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    """One XHTML document of the EPUB."""
+
+    name: str  # file name inside the EPUB, e.g. "ch1.xhtml"
+    title: str
+    xhtml: str
+    properties: tuple[str, ...] = ()
+
+
+def make_environment() -> jinja2.Environment:
+    """The single Jinja environment: package templates, autoescape on, strict names."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("oic_book", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+
+
+def document_names(book: Book) -> dict[str, str]:
+    """Map every id that a link can target to the EPUB document that holds it."""
+    names: dict[str, str] = {
+        "titlepage": "titlepage.xhtml",
+        "imprint": "imprint.xhtml",
+        "contents": "nav.xhtml",
+        "glossary": "glossary.xhtml",
+        "index": "index.xhtml",
+    }
+    for part in book.parts:
+        doc = f"{part.slug}.xhtml"
+        names[part.slug] = doc
+        names.update({h.id: doc for h in part.headings})
+        names.update({n.id: doc for n in part.footnotes})
+        names.update({n.ref_id: doc for n in part.footnotes})
+        names.update({t.anchor: doc for t in part.terms})
+        names.update({m.anchor: doc for m in part.index_marks})
+    names.update({entry.key: "glossary.xhtml" for entry in book.glossary})
+    return names
+
+
+def merge_pages(occurrences: tuple[Occurrence, ...], page_of: dict[str, int]) -> list[PageRef]:
+    """Index page references: one per page, consecutive pages merged into a range."""
+    pages: dict[int, str] = {}
+    for occurrence in occurrences:
+        page = page_of.get(occurrence.anchor)
+        if page is not None:
+            pages.setdefault(page, occurrence.anchor)
+    refs: list[PageRef] = []
+    run: list[int] = []
+    for page in sorted(pages):
+        if run and page != run[-1] + 1:
+            refs.append(_range_ref(run, pages))
+            run = []
+        run.append(page)
+    if run:
+        refs.append(_range_ref(run, pages))
+    return refs
+
+
+def _range_ref(run: list[int], pages: dict[int, str]) -> PageRef:
+    label = str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}"
+    return PageRef(label, pages[run[0]])
+
+
+class Renderer:
+    """Renders the book for one output with the shared templates."""
+
+    def __init__(self, book: Book, output: Output, pages: PrintPages | None = None) -> None:
+        self.book = book
+        self.output = output
+        self.pages = pages or PrintPages()
+        self.env = make_environment()
+        self.labels = locale.labels()
+        self.doc_of = document_names(book)
+        self.macros = self.env.get_template("macros.html").make_module(
+            {"labels": self.labels}
+        )
+        self.notes = {n.label: n for part in book.parts for n in part.footnotes}
+        timestamp = dt.datetime.fromtimestamp(book.config.build_timestamp(), dt.timezone.utc)
+        self.context = {
+            "book": book,
+            "output": output,
+            "labels": self.labels,
+            "macros": self.macros,
+            "placeholder": f"[{self.labels['placeholder']}]",
+            "date_kk": locale.format_date(book.config.date),
+            "timestamp_iso": timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "href": self.href,
+            "expand": self.expand,
+            "first_uses": self.first_uses,
+            "page_of": self.page_of,
+            "index_refs": self.index_refs,
+            "page_list": self.pages.markers,
+            "stylesheets": [],
+        }
+
+    def href(self, target: str) -> str:
+        """A link to an id: in-document for print, document#id for the EPUB."""
+        if self.output == "print":
+            return f"#{target}"
+        doc = self.doc_of.get(target)
+        if doc is None:
+            return f"#{target}"
+        return doc if doc == f"{target}.xhtml" else f"{doc}#{target}"
+
+    def page_of(self, anchor: str) -> str:
+        """The printed page of an anchor, as text ('' before the layout is known)."""
+        page = self.pages.page_of.get(anchor)
+        return "" if page is None else str(page)
+
+    def first_uses(self, key: str) -> list[Occurrence]:
+        """The first use of a glossary term in each part: the pages its entry lists."""
+        return [
+            Occurrence(part.slug, use.anchor)
+            for part in self.book.parts
+            for use in part.terms
+            if use.key == key and use.first_in_part
+        ]
+
+    def index_refs(self, entry: IndexEntry) -> list[PageRef]:
+        """Page references of an index entry; one link per occurrence before layout."""
+        if self.pages.page_of:
+            return merge_pages(entry.occurrences, self.pages.page_of)
+        return [PageRef("", occ.anchor) for occ in entry.occurrences]
+
+    def expand(self, body_html: str) -> Markup:
+        """Replace the model's placeholder elements with this output's markup."""
+
+        def replace(match: re.Match[str]) -> str:
+            if match["label"] is not None:
+                return str(self.macros.noteref(self.notes[match["label"]], self.output))
+            if match["key"] is not None:
+                return str(
+                    self.macros.term(
+                        match["key"], match["tid"], bool(match["first"]),
+                        Markup(match["ttext"]), self.output, self.href,
+                    )
+                )
+            if match["iid"] is not None:
+                return str(self.macros.index_mark(match["iid"], Markup(match["itext"])))
+            return f'href="{self.href(match["href"])}"'
+
+        return Markup(_PLACEHOLDER.sub(replace, body_html))
+
+    def render(self, template: str, **extra: object) -> str:
+        """Render one template with the shared context."""
+        return self.env.get_template(template).render({**self.context, **extra})
+
+
+def render_print_html(book: Book) -> str:
+    """The whole print edition as one HTML document."""
+    return Renderer(book, "print").render("book.html")
+
+
+EPUB_STYLESHEETS = ["styles/base.css", "styles/epub.css"]
+
+
+def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[Document]:
+    """Every XHTML document of the EPUB, in reading order (the nav included)."""
+    renderer = Renderer(book, "epub", pages)
+    labels = renderer.labels
+    render: Callable[..., str] = renderer.render
+    common = {"stylesheets": EPUB_STYLESHEETS}
+    docs = [
+        Document(
+            "cover.xhtml", labels["cover"],
+            render("document.html", section_template="sections/cover.html",
+                   doc_title=labels["cover"], body_type="cover", **common),
+        ),
+        Document(
+            "titlepage.xhtml", labels["title_page"],
+            render("document.html", section_template="sections/titlepage.html",
+                   doc_title=book.config.title, body_type="frontmatter", **common),
+        ),
+        Document(
+            "imprint.xhtml", labels["imprint"],
+            render("document.html", section_template="sections/imprint.html",
+                   doc_title=labels["imprint"], body_type="frontmatter", **common),
+        ),
+        Document(
+            "nav.xhtml", labels["contents"],
+            render("document.html", section_template="sections/contents.html",
+                   doc_title=labels["contents"], body_type="frontmatter", **common),
+            ("nav",),
+        ),
+    ]
+    for part in book.parts:
+        body_type = "bodymatter" if part.kind == "chapter" else "frontmatter"
+        title = (
+            f"{labels['chapter'].format(n=part.number)}. {part.title}" if part.number else part.title
+        )
+        docs.append(
+            Document(
+                f"{part.slug}.xhtml", title,
+                render("document.html", section_template="sections/part.html", part=part,
+                       doc_title=title, body_type=body_type, **common),
+            )
+        )
+    if book.glossary:
+        docs.append(
+            Document(
+                "glossary.xhtml", labels["glossary"],
+                render("document.html", section_template="sections/glossary.html",
+                       doc_title=labels["glossary"], body_type="backmatter", **common),
+            )
+        )
+    if book.index:
+        docs.append(
+            Document(
+                "index.xhtml", labels["index"],
+                render("document.html", section_template="sections/index.html",
+                       doc_title=labels["index"], body_type="backmatter", **common),
+            )
+        )
+    return docs

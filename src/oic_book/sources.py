@@ -1,0 +1,103 @@
+"""Reading the manuscript's files: UTF-8 text and YAML that remembers its line numbers.
+
+Everything read from the manuscript goes through here, so that a bad byte or a bad YAML
+key is reported at its `path:line` instead of as a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problems
+
+
+def read_text(path: Path, problems: Problems) -> str | None:
+    """The file's text, or None (with a problem recorded) if it is missing or not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        problems.error("E001", path, 1, "file not found")
+        return None
+    except OSError as exc:
+        problems.error("E001", path, 1, f"cannot read file: {exc.strerror}")
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.error("E002", path, line, f"invalid UTF-8 byte 0x{data[exc.start]:02x}", col)
+        return None
+    # A BOM is invisible to authors and breaks the first heading; drop it.
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+class LocatedDict(dict):
+    """A YAML mapping that knows the line of each key (and of itself)."""
+
+    line: int = 1
+    key_lines: dict[Any, int]
+
+
+class LocatedList(list):
+    """A YAML sequence that knows the line of each item (and of itself)."""
+
+    line: int = 1
+    item_lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that records line numbers and refuses duplicate keys."""
+
+    duplicate_keys: list[tuple[Any, int]]
+
+    def construct_mapping(self, node, deep=False):  # noqa: D102 - PyYAML hook
+        self.flatten_mapping(node)
+        result = LocatedDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in result:
+                self.duplicate_keys.append((key, key_node.start_mark.line + 1))
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node, deep=False):  # noqa: D102 - PyYAML hook
+        result = LocatedList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
+
+
+def read_yaml(path: Path, problems: Problems) -> Any:
+    """Parse a YAML file; syntax errors and duplicate keys become located problems."""
+    text = read_text(path, problems)
+    if text is None:
+        return None
+    loader = _Loader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        col = mark.column + 1 if mark else None
+        problems.error("Y001", path, line, f"YAML syntax error: {exc.problem}", col)
+        return None
+    except yaml.YAMLError as exc:
+        problems.error("Y001", path, 1, f"YAML error: {exc}")
+        return None
+    finally:
+        loader.dispose()
+    for key, line in loader.duplicate_keys:
+        problems.error("Y002", path, line, f"duplicate key '{key}'")
+    return data
