@@ -1,0 +1,43 @@
+"""Shared fixtures: the real manuscript built once per test session."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from oic_book.build import BuildResult, build
+from oic_book.model import Book
+from oic_book.reader import read_book
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Built:
+    """The outputs of one build of the real manuscript, and the book they came from."""
+
+    result: BuildResult
+    book: Book
+    out: Path
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Built:
+    out = tmp_path_factory.mktemp("dist")
+    result = build(ROOT, out, strict=True)
+    return Built(result, read_book(ROOT / "manuscript" / "book.yaml"), out)
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the project's manuscript and styles, for tests that break them."""
+    for name in ("manuscript", "styles"):
+        shutil.copytree(ROOT / name, destination / name)
+    return destination

@@ -1,0 +1,165 @@
+"""The print edition, checked by its properties with pypdf and poppler."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+
+@pytest.fixture(scope="module")
+def reader(built):
+    return PdfReader(built.result.pdf)
+
+
+@pytest.fixture(scope="module")
+def page_texts(built):
+    """pdftotext of every page, with line breaks, hyphenation and spaces removed."""
+    texts = []
+    count = len(PdfReader(built.result.pdf).pages)
+    for number in range(1, count + 1):
+        raw = subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), "-enc", "UTF-8",
+             str(built.result.pdf), "-"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        texts.append(squash(raw))
+    return texts
+
+
+def squash(text: str) -> str:
+    """Text with no spaces, breaks or hyphens, so layout does not affect a search."""
+    return re.sub(r"[\s\u00a0\u2010\u2011\u00ad-]+", "", text)
+
+
+def plain(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_page_count_and_size(built, reader):
+    assert 15 <= len(reader.pages) <= 80
+    assert built.result.pages == len(reader.pages)
+    box = reader.pages[0].mediabox
+    # A5 is 148 × 210 mm = 419.5 × 595.3 pt
+    assert round(float(box.width)) == 420 and round(float(box.height)) == 595
+
+
+def test_metadata(built, reader):
+    info = reader.metadata
+    assert info.title == built.book.config.title
+    assert built.book.config.authors[0] in info.author
+    assert reader.trailer["/Root"]["/Lang"] == "kk"
+
+
+def test_every_font_is_shipped_embedded_and_subset(built):
+    out = subprocess.run(
+        ["pdffonts", str(built.result.pdf)], check=True, capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    assert out, "no fonts listed"
+    for line in out:
+        name, *rest = line.split()
+        assert re.fullmatch(r"[A-Z]{6}\+OIC-(Serif|Sans)(-Bold|-Italic|-BoldItalic)?", name), line
+        emb, sub, uni = line.split()[-5:-2]
+        assert (emb, sub, uni) == ("yes", "yes", "yes"), line
+
+
+def _outline_titles(reader, items=None, depth=0, out=None):
+    out = [] if out is None else out
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            _outline_titles(reader, item, depth + 1, out)
+        else:
+            out.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+    return out
+
+
+def test_outline_has_every_chapter_and_section(built, reader):
+    outline = _outline_titles(reader)
+    titles = [title for _, title, _ in outline]
+    for part in built.book.parts:
+        assert any(part.title in title for title in titles), part.title
+        for heading in part.headings:
+            assert heading.title in titles, heading.title
+    assert any(title == "Глоссарий" for title in titles)
+
+
+def test_contents_page_numbers_match_the_pages_of_the_headings(built, reader, page_texts):
+    """Every number in the contents is the page where that heading really is."""
+    contents_page = next(
+        i for i, text in enumerate(page_texts) if text.startswith(squash("Мазмұны"))
+    )
+    lines = subprocess.run(
+        ["pdftotext", "-layout", "-f", str(contents_page + 1), "-l", str(contents_page + 2),
+         str(built.result.pdf), "-"], check=True, capture_output=True, text=True,
+    ).stdout
+    entries = {
+        squash(m[1]): int(m[2])
+        for m in re.finditer(r"^\s*(\S.*?)\s*\.{3,}\s*(\d+)\s*$", lines, re.M)
+    }
+    checked = 0
+    for part in built.book.parts:
+        for title in [part.title, *(h.title for h in part.headings if h.level == 2)]:
+            key = next((k for k in entries if k.endswith(squash(title))), None)
+            assert key is not None, f"contents entry missing: {title}"
+            page = entries[key]
+            assert squash(title) in page_texts[page - 1], f"{title} is not on page {page}"
+            # and it is the first page that carries the heading after the contents
+            assert page - 1 > contents_page
+            checked += 1
+    assert checked >= 8
+
+
+def test_page_numbers_are_printed_at_the_foot(reader):
+    for index in (7, 10, 15):
+        text = reader.pages[index].extract_text().strip()
+        assert text.endswith(str(index + 1)), text[-40:]
+
+
+def test_footnotes_sit_on_the_page_of_their_reference(built, page_texts):
+    """Each note's text is on the same page as the words its call follows."""
+    checked = 0
+    for part in built.book.parts:
+        for note in part.footnotes:
+            marker = f'<oic-note label="{note.label}"></oic-note>'
+            before = squash(plain(part.body_html.split(marker)[0]))
+            note_start = squash(plain(note.paragraphs[0]))[:25]
+            note_pages = [i for i, text in enumerate(page_texts) if note_start in text]
+            assert len(note_pages) == 1, f"footnote {note.label} found on {note_pages}"
+            for length in (30, 12):
+                ref_pages = [i for i, text in enumerate(page_texts) if before[-length:] in text]
+                if ref_pages:
+                    break
+            assert note_pages[0] in ref_pages, f"footnote {note.label}: {note_pages} vs {ref_pages}"
+            checked += 1
+    assert checked >= 15
+
+
+def test_chapters_start_on_right_hand_pages(built, page_texts):
+    for part in built.book.chapters:
+        title = squash(f"{part.number}-тарау{part.title}")
+        pages = [i + 1 for i, text in enumerate(page_texts) if title in text]
+        assert pages and pages[0] % 2 == 1, (part.title, pages)
+
+
+def test_running_heads(built, page_texts):
+    """Left pages carry the book title, right pages the chapter title; openings none."""
+    book_title = squash(built.book.config.title)
+    starts = []
+    for part in built.book.chapters:
+        opening = squash(f"{part.number}-тарау{part.title}")
+        starts.append(next(i for i, text in enumerate(page_texts) if opening in text))
+    glossary = next(i for i, t in enumerate(page_texts) if t.startswith(squash("Глоссарий")))
+    checked = 0
+    for part, start, end in zip(built.book.chapters, starts, [*starts[1:], glossary], strict=True):
+        opening_text = page_texts[start]
+        assert opening_text.startswith(squash(f"{part.number}-тарау")), "head on an opening"
+        for index in range(start + 1, end):
+            text = page_texts[index]
+            if not text or text.isdigit():
+                continue  # a blank page before the next chapter
+            expected = squash(part.title) if (index + 1) % 2 else book_title
+            assert text.startswith(expected), (index + 1, text[:60])
+            checked += 1
+    assert checked >= 6
