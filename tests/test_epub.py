@@ -50,8 +50,14 @@ def test_zip_layout(archive):
 
 
 def test_one_document_per_part(built, docs):
-    expected = {"cover.xhtml", "titlepage.xhtml", "imprint.xhtml", "nav.xhtml",
-                "glossary.xhtml", "index.xhtml"}
+    expected = {
+        "cover.xhtml",
+        "titlepage.xhtml",
+        "imprint.xhtml",
+        "nav.xhtml",
+        "glossary.xhtml",
+        "index.xhtml",
+    }
     expected |= {f"{part.slug}.xhtml" for part in built.book.parts}
     assert set(docs) == expected
 

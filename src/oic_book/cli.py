@@ -24,7 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"oic-book {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "-C", "--project", type=Path, default=Path("."),
+        "-C",
+        "--project",
+        type=Path,
+        default=Path("."),
         help="project folder holding manuscript/ and styles/ (default: current folder)",
     )
     common.add_argument(
@@ -44,9 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", parents=[common], help="check the manuscript and report every problem"
     )
-    check.add_argument(
-        "--spell", action="store_true", help="also spell-check with hunspell-kk"
-    )
+    check.add_argument("--spell", action="store_true", help="also spell-check with hunspell-kk")
     return parser
 
 
@@ -71,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             _report(exc.problems)
             errors = sum(p.severity == "error" for p in exc.problems)
             warnings = len(exc.problems) - errors
-            print(f"oic-book: {errors} error(s), {warnings} warning(s); nothing was written",
-                  file=sys.stderr)
+            print(
+                f"oic-book: {errors} error(s), {warnings} warning(s); nothing was written",
+                file=sys.stderr,
+            )
         else:
             print(f"oic-book: build failed: {exc}; nothing was written", file=sys.stderr)
         if args.verbose:
@@ -84,20 +87,25 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a manuscript problem: say so, briefly
         if args.verbose:
             raise
-        print(f"oic-book: internal error: {type(exc).__name__}: {exc} (run with -v for "
-              "the traceback)", file=sys.stderr)
+        print(
+            f"oic-book: internal error: {type(exc).__name__}: {exc} (run with -v for "
+            "the traceback)",
+            file=sys.stderr,
+        )
         return 3
 
 
 def _check(args) -> int:
     from .check import check_project
 
-    book, problems = check_project(args.project)
+    _, problems = check_project(args.project, spell=args.spell)
     _report(problems.sorted())
     failing = problems.errors or (args.strict and problems.warnings)
     if not args.quiet:
-        print(f"oic-book: {len(problems.errors)} error(s), {len(problems.warnings)} "
-              "warning(s)", file=sys.stderr)
+        print(
+            f"oic-book: {len(problems.errors)} error(s), {len(problems.warnings)} warning(s)",
+            file=sys.stderr,
+        )
     return 1 if failing else 0
 
 
@@ -108,6 +116,9 @@ def _build(args) -> int:
     result = build(args.project, out, strict=args.strict)
     _report(result.warnings)
     if not args.quiet:
-        print(f"oic-book: wrote {os.path.relpath(result.pdf)} ({result.pages} pages) and "
-              f"{os.path.relpath(result.epub)}", file=sys.stderr)
+        print(
+            f"oic-book: wrote {os.path.relpath(result.pdf)} ({result.pages} pages) and "
+            f"{os.path.relpath(result.epub)}",
+            file=sys.stderr,
+        )
     return 0

@@ -94,7 +94,7 @@ class BookConfig:
         env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
         if env.isdigit():
             return int(env)
-        moment = dt.datetime.combine(self.date, dt.time(), tzinfo=dt.timezone.utc)
+        moment = dt.datetime.combine(self.date, dt.time(), tzinfo=dt.UTC)
         return int(moment.timestamp())
 
 
@@ -132,7 +132,9 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
         out = []
         for item, item_line in zip(value, lines, strict=True):
             if not isinstance(item, str) or not item:
-                problems.error("Y004", path, item_line, f"each item of '{name}' must be a string")
+                problems.error(
+                    "Y004", path, item_line, f"each item of '{name}' must be a string"
+                )
                 continue
             out.append((path.parent / item).resolve() if kind == "pathlist" else item)
         return tuple(out)

@@ -55,7 +55,8 @@ def cover_png(config: BookConfig, fonts_dir: Path) -> bytes:
     )
     draw.rectangle(
         (margin + 24, margin + 24, SIZE[0] - margin - 24, SIZE[1] - margin - 24),
-        outline=ACCENT, width=2,
+        outline=ACCENT,
+        width=2,
     )
     # An eight-pointed star of two squares: a motif of Islamic ornament, drawn, not borrowed.
     cx, cy, r = SIZE[0] // 2, 560, 170
@@ -71,8 +72,12 @@ def cover_png(config: BookConfig, fonts_dir: Path) -> bytes:
     draw.line((cx - 200, y + 50, cx + 200, y + 50), fill=ACCENT, width=5)
     if config.subtitle:
         _centred(
-            draw, _wrap(draw, config.subtitle, subtitle_font, width), subtitle_font, y + 130,
-            1.35, TEXT,
+            draw,
+            _wrap(draw, config.subtitle, subtitle_font, width),
+            subtitle_font,
+            y + 130,
+            1.35,
+            TEXT,
         )
     bottom = f"{config.place} · {config.date.year}" if config.place else str(config.date.year)
     _centred(draw, [bottom], small_font, SIZE[1] - margin - 200, 1.2, ACCENT)

@@ -163,7 +163,7 @@ def epub_bytes(
     ]
     book.add_item(epub.EpubNcx())
 
-    moment = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
     target = io.BytesIO()
     options = {
         "epub3_landmark": False,  # ours, in Kazakh, are in nav.xhtml
@@ -171,6 +171,6 @@ def epub_bytes(
         "epub2_guide": False,
         "mtime": moment,
     }
-    zip_time = max(moment, dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)).timetuple()[:6]
+    zip_time = max(moment, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]
     _Writer(target, book, options, zip_time).write()
     return target.getvalue()

@@ -56,11 +56,15 @@ class Problems:
         """Record a problem; `path` is shown relative to the project root."""
         self.items.append(Problem(self._rel(path), max(line, 1), col, severity, code, message))
 
-    def error(self, code: str, path: Path | str, line: int, message: str, col: int | None = None):
+    def error(
+        self, code: str, path: Path | str, line: int, message: str, col: int | None = None
+    ):
         """Record an error."""
         self.add("error", code, path, line, message, col)
 
-    def warning(self, code: str, path: Path | str, line: int, message: str, col: int | None = None):
+    def warning(
+        self, code: str, path: Path | str, line: int, message: str, col: int | None = None
+    ):
         """Record a warning."""
         self.add("warning", code, path, line, message, col)
 

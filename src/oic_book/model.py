@@ -77,6 +77,8 @@ class Part:
     footnotes: tuple[Footnote, ...]
     terms: tuple[TermUse, ...]
     index_marks: tuple[IndexMark, ...]
+    texts: tuple[tuple[int, str], ...]  # (line, text as typed), for the checks
+    links: tuple[tuple[str, int], ...]  # (target id, line) of every internal link
     path: Path
     line: int
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from . import hyphenation
 from .config import BookConfig
 
 
@@ -38,8 +39,6 @@ def make_url_fetcher(roots: list[Path]):
     resolved = [root.resolve() for root in roots]
 
     class ProjectURLFetcher(weasyprint.URLFetcher):
-        refused: list[str] = []
-
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
             if parts.scheme != "file":
@@ -53,7 +52,7 @@ def make_url_fetcher(roots: list[Path]):
             return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
 
     fetcher = ProjectURLFetcher(allowed_protocols={"file"})
-    fetcher.refused = []
+    fetcher.refused = []  # read by the build after the layout
     return fetcher
 
 
@@ -67,11 +66,10 @@ def layout(html: str, config: BookConfig, styles_dir: Path, fetcher):
     weasyprint = _weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
+    hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
     fonts = FontConfiguration()
     stylesheets = [
-        weasyprint.CSS(
-            filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts
-        )
+        weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)
         for name in ("base.css", "print.css")
     ]
     stylesheets.append(weasyprint.CSS(string=page_size_css(config), font_config=fonts))

@@ -23,22 +23,72 @@ from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
 
-from . import collation, typography
+from . import collation, hyphenation, lint, typography
 from .config import BookConfig, load_config
 from .errors import BookError, Problems
-from .model import Book, Footnote, GlossaryEntry, Heading, IndexEntry, IndexMark, Occurrence
-from .model import Part, TermUse
+from .model import (
+    Book,
+    Footnote,
+    GlossaryEntry,
+    Heading,
+    IndexEntry,
+    IndexMark,
+    Occurrence,
+    Part,
+    TermUse,
+)
 from .sources import LocatedDict, LocatedList, read_text, read_yaml
 
 ROLES = ("term", "index")
-_ROLE_TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
-_FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.M)
+_ROLE_TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
+_FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.MULTILINE)
 
 _TRANSLIT = dict(
     zip(
         "абвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя",
-        "a b v g gh d e yo zh z i y k q l m n ng o o p r s t u u u f kh h ts ch sh shch - y i - "
-        "e yu ya".split(" "),
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "gh",
+            "d",
+            "e",
+            "yo",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "q",
+            "l",
+            "m",
+            "n",
+            "ng",
+            "o",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "u",
+            "u",
+            "f",
+            "kh",
+            "h",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "-",
+            "y",
+            "i",
+            "-",
+            "e",
+            "yu",
+            "ya",
+        ],
         strict=True,
     )
 )
@@ -88,21 +138,22 @@ def _number_lines(inline: Token) -> None:
 
 def _typeset(inline: Token) -> None:
     """Apply the Kazakh typographic conventions to the text of one paragraph."""
-    children = [c for c in inline.children or () if c.type in ("text", "myst_role")]
+    kinds = ("text", "myst_role", "softbreak", "hardbreak")
+    children = [c for c in inline.children or () if c.type in kinds]
     if not children:
         return
     pieces = []
     for child in children:
         if child.type == "myst_role":
-            shown, target = split_role(child.content)
-            pieces.append(shown)
-        else:
+            pieces.append(split_role(child.content)[0])
+        elif child.type == "text":
             pieces.append(child.content)
+        else:  # a line break: the rules must see it as white space ("Мойынты⏎- Шу")
+            pieces.append("\n")
     for child, new in zip(children, typography.typeset(pieces), strict=True):
         if child.type == "myst_role":
-            shown, target = split_role(child.content)
-            child.meta = {**child.meta, "shown": new, "target": target}
-        else:
+            child.meta = {**child.meta, "shown": new, "target": split_role(child.content)[1]}
+        elif child.type == "text":
             child.content = new
 
 
@@ -118,18 +169,83 @@ class _PartState:
     headings: list[Heading] = field(default_factory=list)
     terms: list[TermUse] = field(default_factory=list)
     index_marks: list[IndexMark] = field(default_factory=list)
+    links: list[tuple[str, int]] = field(default_factory=list)  # internal #id links
     section_count: int = 0
+
+
+def escape_text(text: str) -> str:
+    """Escape text for HTML, keeping abbreviations and compounds out of hyphenation.
+
+    pyphen lowercases words, so its patterns cannot tell ЮНЕСКО from a common word; the
+    span tells WeasyPrint not to hyphenate it (print.css: `.nohyph`).
+    """
+    out, position = [], 0
+    for start, end in hyphenation.unhyphenatable_spans(text):
+        if end - start < 4:  # too short to hyphenate with two letters each side
+            continue
+        out.append(html.escape(text[position:start], quote=False))
+        out.append(f'<span class="nohyph">{html.escape(text[start:end], quote=False)}</span>')
+        position = end
+    out.append(html.escape(text[position:], quote=False))
+    return "".join(out)
 
 
 def _render_rules(md: MarkdownIt) -> None:
     """Rules that turn our extensions into the placeholder elements of `model`."""
+
+    def text(self, tokens, idx, options, env):
+        return escape_text(tokens[idx].content)
+
+    def html_inline(self, tokens, idx, options, env):
+        state: _PartState | None = env.get("part")
+        if state is not None:
+            lint.check_raw_html(
+                tokens[idx].content, state.path, tokens[idx].meta["line"], state.problems
+            )
+        return tokens[idx].content
+
+    def html_block(self, tokens, idx, options, env):
+        state: _PartState | None = env.get("part")
+        if state is not None:
+            line = tokens[idx].map[0] + 1 if tokens[idx].map else 1
+            lint.check_raw_html(tokens[idx].content, state.path, line, state.problems)
+        return tokens[idx].content
+
+    def link_open(self, tokens, idx, options, env):
+        state: _PartState | None = env.get("part")
+        token = tokens[idx]
+        href = token.attrGet("href") or ""
+        if state is not None:
+            lint.check_target(href, False, state.path, token.meta["line"], state.problems, "")
+            if href.startswith("#"):
+                state.links.append((href[1:], token.meta["line"]))
+        return self.renderToken(tokens, idx, options, env)
+
+    def image(self, tokens, idx, options, env):
+        state: _PartState | None = env.get("part")
+        token = tokens[idx]
+        alt = self.renderInlineAsText(token.children or [], options, env)
+        src = token.attrGet("src") or ""
+        if state is not None:
+            lint.check_target(src, True, state.path, token.meta["line"], state.problems, alt)
+        return (
+            f'<img src="{html.escape(src)}" alt="{html.escape(alt)}"'
+            + (
+                f' title="{html.escape(token.attrGet("title"))}"'
+                if token.attrGet("title")
+                else ""
+            )
+            + "/>"
+        )
 
     def footnote_ref(self, tokens, idx, options, env):
         state: _PartState = env["part"]
         label = tokens[idx].meta["label"]
         if label in state.note_numbers:
             state.problems.error(
-                "F004", state.path, tokens[idx].meta["line"],
+                "F004",
+                state.path,
+                tokens[idx].meta["line"],
                 f"footnote [^{label}] is referenced more than once",
             )
         state.note_numbers.setdefault(label, len(state.note_numbers) + 1)
@@ -141,7 +257,7 @@ def _render_rules(md: MarkdownIt) -> None:
         name, line = token.meta["name"], token.meta["line"]
         shown = token.meta.get("shown") or split_role(token.content)[0]
         target = token.meta.get("target") or split_role(token.content)[1]
-        text = html.escape(shown)
+        text = escape_text(shown)
         if name == "term":
             entry = state.glossary.get(target)
             if entry is None:
@@ -177,12 +293,20 @@ def _render_rules(md: MarkdownIt) -> None:
         title = _plain(inline)
         state.headings.append(
             Heading(
-                token.attrGet("id"), level, title, html.escape(title),
+                token.attrGet("id"),
+                level,
+                title,
+                html.escape(title),
                 inline.map[0] + 1 if inline.map else 1,
             )
         )
         return self.renderToken(tokens, idx, options, env)
 
+    md.add_render_rule("text", text)
+    md.add_render_rule("html_inline", html_inline)
+    md.add_render_rule("html_block", html_block)
+    md.add_render_rule("link_open", link_open)
+    md.add_render_rule("image", image)
     md.add_render_rule("footnote_ref", footnote_ref)
     md.add_render_rule("myst_role", myst_role)
     md.add_render_rule("heading_open", heading_open)
@@ -221,9 +345,15 @@ def read_part(
         return None
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)
+    texts: list[tuple[int, str]] = []  # as typed, for the checks of `check`
     for token in tokens:
         if token.type == "inline":
             _number_lines(token)
+            texts.extend(
+                (child.meta["line"], child.content)
+                for child in token.children or ()
+                if child.type in ("text", "myst_role")
+            )
             _typeset(token)
 
     titles = [i for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h1"]
@@ -291,7 +421,9 @@ def read_part(
             if child.type == "text":
                 for match in re.finditer(r"\[\^([^\]\s]+)\]", child.content):
                     problems.error(
-                        "F001", path, child.meta["line"],
+                        "F001",
+                        path,
+                        child.meta["line"],
                         f"footnote [^{match[1]}] has no definition",
                     )
     footnotes.sort(key=lambda n: n.number)
@@ -306,6 +438,8 @@ def read_part(
         footnotes=tuple(footnotes),
         terms=tuple(state.terms),
         index_marks=tuple(state.index_marks),
+        texts=tuple(texts),
+        links=tuple(state.links),
         path=path,
         line=tokens[first].map[0] + 1,
     )
@@ -333,7 +467,9 @@ def read_glossary(md: MarkdownIt, path: Path, problems: Problems) -> list[Glossa
         for key in item:
             if key not in GLOSSARY_KEYS:
                 problems.error(
-                    "Y005", path, item.key_lines[key],
+                    "Y005",
+                    path,
+                    item.key_lines[key],
                     f"unknown glossary key '{key}' (known keys: "
                     f"{', '.join(sorted(GLOSSARY_KEYS))})",
                 )
@@ -346,17 +482,23 @@ def read_glossary(md: MarkdownIt, path: Path, problems: Problems) -> list[Glossa
                 problems.error("Y004", path, item.key_lines[key], f"'{key}' must be a string")
                 ok = False
         if "expansion" in item and not isinstance(item["expansion"], str):
-            problems.error("Y004", path, item.key_lines["expansion"], "'expansion' must be a string")
+            problems.error(
+                "Y004", path, item.key_lines["expansion"], "'expansion' must be a string"
+            )
             ok = False
         if "index" in item and not isinstance(item["index"], bool):
-            problems.error("Y004", path, item.key_lines["index"], "'index' must be true or false")
+            problems.error(
+                "Y004", path, item.key_lines["index"], "'index' must be true or false"
+            )
             ok = False
         if not ok:
             continue
         term = item["term"].strip()
         if term in seen:
             problems.error(
-                "G002", path, item.key_lines["term"],
+                "G002",
+                path,
+                item.key_lines["term"],
                 f"glossary term '{term}' is defined twice (first at line {seen[term]})",
             )
             continue
@@ -411,7 +553,9 @@ def read_book(book_yaml: Path) -> Book:
     return book
 
 
-def read_book_from_config(config: BookConfig, problems: Problems) -> tuple[Book | None, Problems]:
+def read_book_from_config(
+    config: BookConfig, problems: Problems
+) -> tuple[Book | None, Problems]:
     """Read parts and glossary for a loaded config; problems are recorded, not raised."""
     md = make_parser()
     _render_rules(md)

@@ -26,7 +26,7 @@ _PLACEHOLDER = re.compile(
     r'|<oic-term key="(?P<key>[^"]*)" id="(?P<tid>[^"]*)"(?P<first> first="1")?>(?P<ttext>.*?)</oic-term>'
     r'|<oic-index id="(?P<iid>[^"]*)">(?P<itext>.*?)</oic-index>'
     r'|href="#(?P<href>[^"]*)"',
-    re.S,
+    re.DOTALL,
 )
 
 
@@ -130,11 +130,9 @@ class Renderer:
         self.env = make_environment()
         self.labels = locale.labels()
         self.doc_of = document_names(book)
-        self.macros = self.env.get_template("macros.html").make_module(
-            {"labels": self.labels}
-        )
+        self.macros = self.env.get_template("macros.html").make_module({"labels": self.labels})
         self.notes = {n.label: n for part in book.parts for n in part.footnotes}
-        timestamp = dt.datetime.fromtimestamp(book.config.build_timestamp(), dt.timezone.utc)
+        timestamp = dt.datetime.fromtimestamp(book.config.build_timestamp(), dt.UTC)
         self.context = {
             "book": book,
             "output": output,
@@ -190,8 +188,12 @@ class Renderer:
             if match["key"] is not None:
                 return str(
                     self.macros.term(
-                        match["key"], match["tid"], bool(match["first"]),
-                        Markup(match["ttext"]), self.output, self.href,
+                        match["key"],
+                        match["tid"],
+                        bool(match["first"]),
+                        Markup(match["ttext"]),
+                        self.output,
+                        self.href,
                     )
                 )
             if match["iid"] is not None:
@@ -221,53 +223,98 @@ def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[D
     common = {"stylesheets": EPUB_STYLESHEETS}
     docs = [
         Document(
-            "cover.xhtml", labels["cover"],
-            render("document.html", section_template="sections/cover.html",
-                   doc_title=labels["cover"], body_type="cover", **common),
+            "cover.xhtml",
+            labels["cover"],
+            render(
+                "document.html",
+                section_template="sections/cover.html",
+                doc_title=labels["cover"],
+                body_type="cover",
+                **common,
+            ),
         ),
         Document(
-            "titlepage.xhtml", labels["title_page"],
-            render("document.html", section_template="sections/titlepage.html",
-                   doc_title=book.config.title, body_type="frontmatter", **common),
+            "titlepage.xhtml",
+            labels["title_page"],
+            render(
+                "document.html",
+                section_template="sections/titlepage.html",
+                doc_title=book.config.title,
+                body_type="frontmatter",
+                **common,
+            ),
         ),
         Document(
-            "imprint.xhtml", labels["imprint"],
-            render("document.html", section_template="sections/imprint.html",
-                   doc_title=labels["imprint"], body_type="frontmatter", **common),
+            "imprint.xhtml",
+            labels["imprint"],
+            render(
+                "document.html",
+                section_template="sections/imprint.html",
+                doc_title=labels["imprint"],
+                body_type="frontmatter",
+                **common,
+            ),
         ),
         Document(
-            "nav.xhtml", labels["contents"],
-            render("document.html", section_template="sections/contents.html",
-                   doc_title=labels["contents"], body_type="frontmatter", **common),
+            "nav.xhtml",
+            labels["contents"],
+            render(
+                "document.html",
+                section_template="sections/contents.html",
+                doc_title=labels["contents"],
+                body_type="frontmatter",
+                **common,
+            ),
             ("nav",),
         ),
     ]
     for part in book.parts:
         body_type = "bodymatter" if part.kind == "chapter" else "frontmatter"
         title = (
-            f"{labels['chapter'].format(n=part.number)}. {part.title}" if part.number else part.title
+            f"{labels['chapter'].format(n=part.number)}. {part.title}"
+            if part.number
+            else part.title
         )
         docs.append(
             Document(
-                f"{part.slug}.xhtml", title,
-                render("document.html", section_template="sections/part.html", part=part,
-                       doc_title=title, body_type=body_type, **common),
+                f"{part.slug}.xhtml",
+                title,
+                render(
+                    "document.html",
+                    section_template="sections/part.html",
+                    part=part,
+                    doc_title=title,
+                    body_type=body_type,
+                    **common,
+                ),
             )
         )
     if book.glossary:
         docs.append(
             Document(
-                "glossary.xhtml", labels["glossary"],
-                render("document.html", section_template="sections/glossary.html",
-                       doc_title=labels["glossary"], body_type="backmatter", **common),
+                "glossary.xhtml",
+                labels["glossary"],
+                render(
+                    "document.html",
+                    section_template="sections/glossary.html",
+                    doc_title=labels["glossary"],
+                    body_type="backmatter",
+                    **common,
+                ),
             )
         )
     if book.index:
         docs.append(
             Document(
-                "index.xhtml", labels["index"],
-                render("document.html", section_template="sections/index.html",
-                       doc_title=labels["index"], body_type="backmatter", **common),
+                "index.xhtml",
+                labels["index"],
+                render(
+                    "document.html",
+                    section_template="sections/index.html",
+                    doc_title=labels["index"],
+                    body_type="backmatter",
+                    **common,
+                ),
             )
         )
     return docs

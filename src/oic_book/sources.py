@@ -54,7 +54,7 @@ class _Loader(yaml.SafeLoader):
 
     duplicate_keys: list[tuple[Any, int]]
 
-    def construct_mapping(self, node, deep=False):  # noqa: D102 - PyYAML hook
+    def construct_mapping(self, node, deep=False):
         self.flatten_mapping(node)
         result = LocatedDict()
         result.line = node.start_mark.line + 1
@@ -67,7 +67,7 @@ class _Loader(yaml.SafeLoader):
             result.key_lines[key] = key_node.start_mark.line + 1
         return result
 
-    def construct_sequence(self, node, deep=False):  # noqa: D102 - PyYAML hook
+    def construct_sequence(self, node, deep=False):
         result = LocatedList(self.construct_object(child, deep=True) for child in node.value)
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
