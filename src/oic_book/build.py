@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
+import re
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import check, cover, epub, pagemap, pdf, render
 from .errors import BookError, BuildError, Problem
@@ -55,17 +58,41 @@ def write_atomically(files: dict[Path, bytes]) -> None:
             handle, name = tempfile.mkstemp(
                 dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
             )
+            temporaries[path] = Path(name)  # removed below if anything fails from here on
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(name, 0o644)
-            temporaries[path] = Path(name)
         for path, temporary in temporaries.items():
             os.replace(temporary, path)
     finally:
         for temporary in temporaries.values():
             temporary.unlink(missing_ok=True)
+
+
+_CSS_URL = re.compile(r"""(?:url\(\s*|@import\s+)(["']?)([^"')\s;]+)\1""", re.IGNORECASE)
+
+
+def refused_epub_urls(assets) -> list[str]:
+    """URLs in the EPUB's stylesheets that point outside the package (network, file:, /…).
+
+    A reading system would fetch them; the EPUB, like the PDF, uses the project's files only.
+    """
+    names = {asset.name for asset in assets}
+    refused = []
+    for asset in assets:
+        if asset.media_type != "text/css":
+            continue
+        base = posixpath.dirname(asset.name)
+        for match in _CSS_URL.finditer(asset.data.decode("utf-8", "replace")):
+            url = match[2]
+            if url.startswith("#"):
+                continue
+            inside = posixpath.normpath(posixpath.join(base, url.split("#")[0]))
+            if urlsplit(url).scheme or url.startswith("/") or inside not in names:
+                refused.append(url)
+    return sorted(set(refused))
 
 
 def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
@@ -81,16 +108,32 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         html = render.render_print_html(book)
         fetcher = pdf.make_url_fetcher([project / "manuscript", styles])
     with stage("layout"):
-        document = pdf.layout(html, book.config, styles, fetcher)
+        document, root = pdf.layout(html, book.config, styles, fetcher)
+        roots = [root]
+        if book.index:
+            # The index alone is laid out once more, after the book: only then are the
+            # pages of its entries known, so that ranges can be merged (12, 14–16).
+            index_page = pagemap.anchor_pages(document)["index"]
+            index_html = render.render_print_index(book, pagemap.anchor_pages(document))
+            index_doc, index_root = pdf.layout(
+                index_html, book.config, styles, fetcher, first_page=index_page
+            )
+            document = pdf.append_pages(document, index_doc, keep=index_page - 1)
+            roots.append(index_root)
         if fetcher.refused:
             raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
     with stage("pages"):
-        pages = pagemap.print_pages(document, book)
+        pages = pagemap.print_pages(document, roots, book)
     with stage("pdf"):
         pdf_data = pdf.pdf_bytes(document, book.config)
     with stage("epub"):
-        documents = render.render_epub_documents(book, pages)
+        documents = pagemap.insert_page_markers(
+            render.render_epub_documents(book, pages), pages.starts
+        )
         assets = epub.collect_assets(styles, cover.cover_png(book.config, styles / "fonts"))
+        refused = refused_epub_urls(assets)
+        if refused:
+            raise BuildError("refused to package: " + ", ".join(refused))
         epub_data = epub.epub_bytes(
             book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
         )

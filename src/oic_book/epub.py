@@ -59,6 +59,11 @@ class _Writer(epub.EpubWriter):
         super().__init__(target, book, options)
         self.date_time = date_time
 
+    def _write_opf_file(self, root):
+        # The package's language, for reading systems that look there (EPUB 3.3, 5.4.1).
+        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+        super()._write_opf_file(root)
+
     def write(self):
         self.out = _FixedTimeZip(self.file_name, "w", zipfile.ZIP_DEFLATED, compresslevel=9)
         self.out.date_time = self.date_time

@@ -56,27 +56,70 @@ def make_url_fetcher(roots: list[Path]):
     return fetcher
 
 
-def page_size_css(config: BookConfig) -> str:
-    """The page size chosen in book.yaml, as the one rule the stylesheets leave open."""
-    return f"@page {{ size: {config.page_size}; }}"
+def tag_footnotes_as_notes() -> None:
+    """Tag footnotes /Note in the PDF structure tree, as PDF/UA asks.
+
+    WeasyPrint 70 chooses a tag from the element name alone and has no /Note, so the
+    print edition writes its notes as <oic-footnote>, mapped here. Still required as of
+    WeasyPrint 70.0 (pinned in pyproject.toml).
+    """
+    from weasyprint.pdf import tags
+
+    if getattr(tags._get_pdf_tag, "oic_book", False):
+        return
+    original = tags._get_pdf_tag
+
+    def get_pdf_tag(tag):
+        if tag == "oic-footnote":
+            return "Note"
+        if tag in ("oic-footnote::footnote-call", "oic-footnote::footnote-marker"):
+            return "Lbl"
+        return original(tag)
+
+    get_pdf_tag.oic_book = True
+    tags._get_pdf_tag = get_pdf_tag
 
 
-def layout(html: str, config: BookConfig, styles_dir: Path, fetcher):
-    """Lay the print HTML out into pages (the one WeasyPrint layout of the build)."""
+def book_css(config: BookConfig, first_page: int = 1) -> str:
+    """The rules that depend on book.yaml: page size and the left running head.
+
+    `first_page` numbers the pages of a document that continues the book (the index).
+    """
+    title = config.title.replace("\\", "\\\\").replace('"', '\\"')
+    return (
+        f"@page {{ size: {config.page_size}; }}\n"
+        f'@page :left {{ @top-left {{ content: "{title}"; }} }}\n'
+        f"@page :first {{ counter-reset: page {first_page}; }}\n"
+    )
+
+
+def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page: int = 1):
+    """Lay the print HTML out into pages (the one WeasyPrint layout of the build).
+
+    Returns the laid-out document and the root of the element tree it was made from.
+    """
     weasyprint = _weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
+    tag_footnotes_as_notes()
     fonts = FontConfiguration()
     stylesheets = [
         weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)
         for name in ("base.css", "print.css")
     ]
-    stylesheets.append(weasyprint.CSS(string=page_size_css(config), font_config=fonts))
-    document = weasyprint.HTML(
+    stylesheets.append(weasyprint.CSS(string=book_css(config, first_page), font_config=fonts))
+    source = weasyprint.HTML(
         string=html, base_url=str(config.manuscript_dir) + "/", url_fetcher=fetcher
-    ).render(font_config=fonts, stylesheets=stylesheets, pdf_variant="pdf/ua-1")
-    return document
+    )
+    document = source.render(font_config=fonts, stylesheets=stylesheets, pdf_variant="pdf/ua-1")
+    # The element tree too: page numbers are traced from boxes back to element ids.
+    return document, source.etree_element
+
+
+def append_pages(document, other, keep: int):
+    """The first `keep` pages of `document` followed by every page of `other`."""
+    return document.copy(document.pages[:keep] + other.pages)
 
 
 def pdf_bytes(document, config: BookConfig) -> bytes:

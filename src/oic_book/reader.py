@@ -171,6 +171,7 @@ class _PartState:
     index_marks: list[IndexMark] = field(default_factory=list)
     links: list[tuple[str, int]] = field(default_factory=list)  # internal #id links
     section_count: int = 0
+    block_count: int = 0
 
 
 def escape_text(text: str) -> str:
@@ -181,10 +182,11 @@ def escape_text(text: str) -> str:
     """
     out, position = [], 0
     for start, end in hyphenation.unhyphenatable_spans(text):
-        if end - start < 4:  # too short to hyphenate with two letters each side
+        word = text[start:end]
+        if end - start < 4 or word.isdigit():  # nothing pyphen would break anyway
             continue
         out.append(html.escape(text[position:start], quote=False))
-        out.append(f'<span class="nohyph">{html.escape(text[start:end], quote=False)}</span>')
+        out.append(f'<span class="nohyph">{html.escape(word, quote=False)}</span>')
         position = end
     out.append(html.escape(text[position:], quote=False))
     return "".join(out)
@@ -302,6 +304,18 @@ def _render_rules(md: MarkdownIt) -> None:
         )
         return self.renderToken(tokens, idx, options, env)
 
+    def block_open(self, tokens, idx, options, env):
+        # Every block gets an id, so the EPUB can place the print edition's page breaks
+        # in the same paragraph that the PDF breaks (see pagemap).
+        state: _PartState | None = env.get("part")
+        token = tokens[idx]
+        if state is not None and not token.hidden and not token.attrGet("id"):
+            state.block_count += 1
+            token.attrSet("id", f"{state.slug}-b{state.block_count}")
+        return self.renderToken(tokens, idx, options, env)
+
+    for name in ("paragraph_open", "list_item_open", "blockquote_open"):
+        md.add_render_rule(name, block_open)
     md.add_render_rule("text", text)
     md.add_render_rule("html_inline", html_inline)
     md.add_render_rule("html_block", html_block)

@@ -52,6 +52,7 @@ class PrintPages:
 
     page_of: dict[str, int] = field(default_factory=dict)
     markers: tuple[PageMarker, ...] = ()
+    starts: tuple = ()  # pagemap.PageStart of every page with text
 
 
 @dataclass(frozen=True)
@@ -208,8 +209,13 @@ class Renderer:
 
 
 def render_print_html(book: Book) -> str:
-    """The whole print edition as one HTML document."""
+    """The print edition as one HTML document, all but the index."""
     return Renderer(book, "print").render("book.html")
+
+
+def render_print_index(book: Book, page_of: dict[str, int]) -> str:
+    """The print edition's index, with the page numbers of the laid-out book."""
+    return Renderer(book, "print", PrintPages(page_of=page_of)).render("print_index.html")
 
 
 EPUB_STYLESHEETS = ["styles/base.css", "styles/epub.css"]
