@@ -120,6 +120,13 @@ def test_fonts_and_cover_are_in_the_package(opf):
     assert cover and cover[0].get("media-type") in ("image/png", "image/jpeg")
 
 
+def test_no_placeholder_element_survives(built, archive):
+    """The model's <oic-…> placeholders are all expanded, in notes too."""
+    for name in archive.namelist():
+        if name.endswith(".xhtml"):
+            assert b"<oic-" not in archive.read(name), name
+
+
 def test_every_internal_link_resolves(docs):
     ids = {name: set(root.xpath("//@id")) for name, root in docs.items()}
     for name, root in docs.items():

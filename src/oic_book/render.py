@@ -185,7 +185,8 @@ class Renderer:
 
         def replace(match: re.Match[str]) -> str:
             if match["label"] is not None:
-                return str(self.macros.noteref(self.notes[match["label"]], self.output))
+                note = self.notes[match["label"]]
+                return str(self.macros.noteref(note, self.output, self.expand))
             if match["key"] is not None:
                 return str(
                     self.macros.term(
