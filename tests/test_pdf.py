@@ -191,3 +191,18 @@ def test_running_heads(built, page_texts):
             assert text.startswith(expected), (index + 1, text[:60])
             checked += 1
     assert checked >= 6
+
+
+def test_body_text_is_hyphenated_at_valid_kazakh_syllable_breaks(built):
+    """Lines end in a hyphen, and each such break is one the Kazakh rules allow."""
+    from oic_book.hyphenation import hyphenation_points
+
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(built.result.pdf), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    breaks = re.findall(r"([^\W\d_]+)\u2010\n([^\W\d_]+)", text)
+    assert len(breaks) >= 20, "the body text is hardly hyphenated"
+    for head, tail in breaks:
+        word = head + tail
+        assert len(head) in hyphenation_points(word), f"{head}-{tail}"
