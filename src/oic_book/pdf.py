@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from . import hyphenation
+from . import hyphenation, linebreak_fix
 from .config import BookConfig
 
 
@@ -103,6 +103,7 @@ def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page:
 
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
     tag_footnotes_as_notes()
+    linebreak_fix.apply()  # a text box's trailing space must not split a word that fits
     fonts = FontConfiguration()
     stylesheets = [
         weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)
