@@ -24,6 +24,12 @@ class Built:
     out: Path
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--save-golden", action="store_true", help="rewrite the golden files of test_render"
+    )
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
