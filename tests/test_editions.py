@@ -36,7 +36,9 @@ def pdf_pages(built):
     return [
         subprocess.run(
             ["pdftotext", "-f", str(n), "-l", str(n), str(built.result.pdf), "-"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         for n in range(1, count + 1)
     ]
@@ -122,7 +124,9 @@ def test_index_is_sorted_in_kazakh_order_and_in_both_editions(built, docs, pdf_p
     assert headwords == sorted(headwords, key=sort_key)
     assert len(headwords) >= 30
     items = docs["index.xhtml"].xpath("//x:ul[@class='index-entries']/x:li", namespaces=NS)
-    assert [li.xpath("string(x:span[@class='headword'])", namespaces=NS) for li in items] == headwords
+    assert [
+        li.xpath("string(x:span[@class='headword'])", namespaces=NS) for li in items
+    ] == headwords
     printed = squash("".join(pdf_pages[-3:]))
     for li in items:
         # the same headword with the same page numbers in print
@@ -174,7 +178,9 @@ def test_glossary_entries_link_back_to_the_pages_of_use(built, docs, pdf_pages):
     root = docs["glossary.xhtml"]
     printed = squash("".join(pdf_pages))
     for entry in built.book.glossary:
-        (dd,) = root.xpath(f"//x:dt[@id='{entry.key}']/following-sibling::x:dd[1]", namespaces=NS)
+        (dd,) = root.xpath(
+            f"//x:dt[@id='{entry.key}']/following-sibling::x:dd[1]", namespaces=NS
+        )
         refs = dd.xpath(".//x:a[@class='pageref']", namespaces=NS)
         assert refs, entry.term
         for a in refs:
@@ -188,9 +194,15 @@ def test_glossary_entries_link_back_to_the_pages_of_use(built, docs, pdf_pages):
 
 
 ROLE_OF = {
-    "footnote": "doc-footnote", "noteref": "doc-noteref", "chapter": "doc-chapter",
-    "preface": "doc-preface", "glossary": "doc-glossary", "index": "doc-index",
-    "toc": "doc-toc", "pagebreak": "doc-pagebreak", "glossref": "doc-glossref",
+    "footnote": "doc-footnote",
+    "noteref": "doc-noteref",
+    "chapter": "doc-chapter",
+    "preface": "doc-preface",
+    "glossary": "doc-glossary",
+    "index": "doc-index",
+    "toc": "doc-toc",
+    "pagebreak": "doc-pagebreak",
+    "glossref": "doc-glossref",
     "page-list": "doc-pagelist",
 }
 
@@ -199,8 +211,11 @@ def test_every_epub_type_has_its_aria_role(docs):
     checked = 0
     for name, root in docs.items():
         for element in root.xpath("//*[@epub:type]", namespaces=NS):
-            if etree.QName(element).localname in ("body", "a") and element.getparent() is not None \
-                    and element.xpath("ancestor::x:nav[@epub:type='landmarks']", namespaces=NS):
+            if (
+                etree.QName(element).localname in ("body", "a")
+                and element.getparent() is not None
+                and element.xpath("ancestor::x:nav[@epub:type='landmarks']", namespaces=NS)
+            ):
                 continue  # landmark links name targets, they are not those things
             for kind in element.get(EPUB_TYPE).split():
                 if kind in ROLE_OF and etree.QName(element).localname != "body":
@@ -216,8 +231,14 @@ def test_accessibility_metadata(opf):
     assert opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "kk"
     assert "textual" in metas["schema:accessMode"]
     assert "textual" in metas["schema:accessModeSufficient"]
-    for feature in ("tableOfContents", "readingOrder", "structuralNavigation",
-                    "printPageNumbers", "alternativeText", "pageNavigation"):
+    for feature in (
+        "tableOfContents",
+        "readingOrder",
+        "structuralNavigation",
+        "printPageNumbers",
+        "alternativeText",
+        "pageNavigation",
+    ):
         assert feature in metas["schema:accessibilityFeature"], feature
     assert metas["schema:accessibilityHazard"] == ["none"]
     summary = metas["schema:accessibilitySummary"][0]
@@ -251,8 +272,8 @@ def test_pdf_is_tagged_pdf_ua(built):
     reader = PdfReader(built.result.pdf)
     root = reader.trailer["/Root"]
     assert root["/Lang"] == "kk"
-    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 - a PDF boolean object
-    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    assert root["/MarkInfo"]["/Marked"] == True
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True
     assert b'pdfuaid:part="1"' in root["/Metadata"].get_object().get_data()
     types = _structure_types(reader)
     notes = sum(len(part.footnotes) for part in built.book.parts)

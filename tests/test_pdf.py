@@ -204,7 +204,9 @@ def test_body_text_is_hyphenated_at_valid_kazakh_syllable_breaks(built):
 
     text = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", str(built.result.pdf), "-"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     breaks = re.findall(r"([^\W\d_]+)\u2010\n([^\W\d_]+)", text)
     assert len(breaks) >= 20, "the body text is hardly hyphenated"

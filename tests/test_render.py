@@ -48,7 +48,10 @@ def test_model_of_the_basic_case():
     assert [h.id for h in first.headings] == ["ch1-1", "custom-id"]
     assert [(n.label, n.number) for n in second.footnotes] == [("second", 1), ("third", 2)]
     assert second.footnotes[1].paragraphs == ("Екінші ескертпе.", "Оның екінші абзацы.")
-    assert [(u.key, u.first_in_part) for u in first.terms] == [("g-iyu", True), ("g-iyu", False)]
+    assert [(u.key, u.first_in_part) for u in first.terms] == [
+        ("g-iyu", True),
+        ("g-iyu", False),
+    ]
     assert [e.headword for e in book.index] == ["Ислам ынтымақтастық ұйымы (ИЫҰ)", "Рабат"]
     assert first.links == (("custom-id", 11), ("ch2", 11))
     # lines point at the source

@@ -22,7 +22,26 @@ log = logging.getLogger("oic_book")
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
-BLOCKS = frozenset("p li h1 h2 h3 h4 h5 h6 dt dd blockquote section nav div pre figure".split())
+BLOCKS = frozenset(
+    [
+        "p",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "dt",
+        "dd",
+        "blockquote",
+        "section",
+        "nav",
+        "div",
+        "pre",
+        "figure",
+    ]
+)
 _SPACE = re.compile(r"\s+")
 _HYPHENS = "\u2010\u00ad"
 
@@ -39,8 +58,13 @@ class PageStart:
 
 def _containers(book: Book) -> dict[str, str]:
     """Ids of the print sections → the EPUB document each becomes."""
-    names = {"titlepage": "titlepage.xhtml", "imprint": "imprint.xhtml",
-             "contents": "nav.xhtml", "glossary": "glossary.xhtml", "index": "index.xhtml"}
+    names = {
+        "titlepage": "titlepage.xhtml",
+        "imprint": "imprint.xhtml",
+        "contents": "nav.xhtml",
+        "glossary": "glossary.xhtml",
+        "index": "index.xhtml",
+    }
     names.update({f"{part.slug}-part": f"{part.slug}.xhtml" for part in book.parts})
     return names
 
@@ -100,8 +124,9 @@ def page_starts(document, roots, book: Book) -> list[PageStart]:
             if block is None and element_id and _local(element.tag) in BLOCKS:
                 block = element_id
             if element_id in containers:
-                starts.append(PageStart(number, containers[element_id], block or element_id,
-                                        words[:40]))
+                starts.append(
+                    PageStart(number, containers[element_id], block or element_id, words[:40])
+                )
                 break
             element = parents.get(element)
     return starts
@@ -176,7 +201,7 @@ def _marker(number: int):
 
 # Where a marker may stand before a block rather than inside it: the block's parent must
 # accept phrasing content (not <ol>, <ul>, <dl>).
-_FLOW_PARENTS = frozenset("body section div blockquote aside".split())
+_FLOW_PARENTS = frozenset(["body", "section", "div", "blockquote", "aside"])
 
 
 def _insert(element, words: str, number: int, after: int) -> int:
@@ -195,17 +220,23 @@ def _insert(element, words: str, number: int, after: int) -> int:
             index.append((slot_number, offset))
     position = flat.find(words, after) if words else -1
     if position < 0:
-        log.warning("page %d: %r not found in #%s; marked at its start",
-                    number, words, element.get("id"))
+        log.warning(
+            "page %d: %r not found in #%s; marked at its start",
+            number,
+            words,
+            element.get("id"),
+        )
         position = 0
     while position > 0 and flat[position - 1].isalnum():
         position -= 1  # a page that starts inside a hyphenated word is marked at its start
     marker = _marker(number)
     if position == 0:
         parent = element.getparent()
-        if parent is not None and _local(parent.tag) in _FLOW_PARENTS and _local(
-            element.tag
-        ) not in ("section", "nav"):
+        if (
+            parent is not None
+            and _local(parent.tag) in _FLOW_PARENTS
+            and _local(element.tag) not in ("section", "nav")
+        ):
             element.addprevious(marker)
         elif _local(element.tag) == "nav" and parent is not None:
             element.addprevious(marker)  # a nav's content model admits no extra span
@@ -242,7 +273,9 @@ def insert_page_markers(documents: list[Document], starts: tuple[PageStart, ...]
         for start in by_doc[doc.name]:
             element = ids.get(start.block_id)
             if element is None:
-                raise ValueError(f"page {start.number}: no element #{start.block_id} in {doc.name}")
+                raise ValueError(
+                    f"page {start.number}: no element #{start.block_id} in {doc.name}"
+                )
             searched_from[start.block_id] = _insert(
                 element, start.words, start.number, searched_from.get(start.block_id, 0)
             )
@@ -251,5 +284,3 @@ def insert_page_markers(documents: list[Document], starts: tuple[PageStart, ...]
         ).decode("utf-8")
         out.append(Document(doc.name, doc.title, xhtml, doc.properties))
     return out
-
-
