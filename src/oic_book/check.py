@@ -15,7 +15,7 @@ from . import lint
 from .config import BookConfig, load_config
 from .errors import Problems
 from .model import Book
-from .reader import read_book_from_config
+from .reader import read_manuscript
 
 FONT_FILES = (
     "NotoSerif-Regular.ttf",
@@ -38,12 +38,12 @@ def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Prob
     check_part_files(config, problems)
     if problems.errors:
         return None, problems
-    book, problems = read_book_from_config(config, problems)
-    if book is None:
-        return None, problems
-    check_ids_and_links(book, problems)
-    check_glossary_use(book, problems)
-    check_text(book, project / "styles" / "fonts", problems)
+    manuscript = read_manuscript(config, problems)
+    book = manuscript.book
+    if manuscript.complete:  # with a part missing, ids and term uses would be made up
+        check_ids_and_links(book, problems)
+        check_glossary_use(book, problems)
+    check_text(book, project / "styles" / "fonts", problems, manuscript.glossary_terms)
     if spell:
         from .spelling import check_spelling
 
@@ -135,10 +135,19 @@ def font_coverage(fonts_dir: Path) -> frozenset[int]:
     return coverage or frozenset()
 
 
-def check_text(book: Book, fonts_dir: Path, problems: Problems) -> None:
-    """Abbreviations, glyphs and typography of everything the author typed."""
-    terms = {entry.term for entry in book.glossary}
+def check_text(
+    book: Book, fonts_dir: Path, problems: Problems, terms: frozenset[str] | None
+) -> None:
+    """Abbreviations, glyphs and typography of everything the author typed.
+
+    `terms` are all the terms the glossary names, even in malformed entries; without a
+    readable glossary (None) abbreviations are not checked, as every one would be reported.
+    """
+    glossary_ok = terms is not None
+    terms = terms or frozenset()
     covered = font_coverage(fonts_dir)
+    # As characters plus "\n", so that each line's uncovered ones are one set difference.
+    covered_chars = frozenset(map(chr, covered)) | {"\n"}
     missing_abbreviations: set[tuple[Path, int, str]] = set()
     sources = [(part.path, part.texts) for part in book.parts]
     sources += [
@@ -147,7 +156,7 @@ def check_text(book: Book, fonts_dir: Path, problems: Problems) -> None:
     ]
     for path, texts in sources:
         for line, text in texts:
-            for abbreviation in lint.abbreviations(text):
+            for abbreviation in lint.abbreviations(text) if glossary_ok else ():
                 if (
                     abbreviation not in terms
                     and (path, line, abbreviation) not in missing_abbreviations
@@ -159,14 +168,13 @@ def check_text(book: Book, fonts_dir: Path, problems: Problems) -> None:
                         line,
                         f"abbreviation '{abbreviation}' is not in the glossary",
                     )
-            for char in sorted(set(text) - {"\n"}):
-                if ord(char) not in covered:
-                    problems.error(
-                        "U001",
-                        path,
-                        line,
-                        f"character U+{ord(char):04X} ({char!r}) is not in the shipped fonts",
-                    )
+            for char in sorted(set(text) - covered_chars):
+                problems.error(
+                    "U001",
+                    path,
+                    line,
+                    f"character U+{ord(char):04X} ({char!r}) is not in the shipped fonts",
+                )
             if path.suffix == ".md":
                 lint.check_typography(text, path, line, problems)
     for char in _ALWAYS_NEEDED:

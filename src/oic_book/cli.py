@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             raise
         print(
-            f"oic-book: internal error: {type(exc).__name__}: {exc} (run with -v for "
+            f"oic-book: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+            "(run with -v for "
             "the traceback)",
             file=sys.stderr,
         )

@@ -110,12 +110,16 @@ def slugify(text: str) -> str:
 
 def make_parser() -> MarkdownIt:
     """The one Markdown parser of the project."""
-    return (
+    md = (
         MarkdownIt("commonmark", {"xhtmlOut": True})
         .use(footnote_plugin)
         .use(myst_role_plugin)
         .use(attrs_block_plugin)
     )
+    # markdown-it leaves a link to javascript: or file: as plain text, silently; parsed
+    # as links, `lint.check_target` reports them at their line, and the build stops.
+    md.validateLink = lambda url: True
+    return md
 
 
 def split_role(content: str) -> tuple[str, str]:
@@ -165,6 +169,7 @@ class _PartState:
     path: Path
     problems: Problems
     glossary: dict[str, GlossaryEntry]
+    named_terms: frozenset[str]
     note_numbers: dict[str, int] = field(default_factory=dict)
     headings: list[Heading] = field(default_factory=list)
     terms: list[TermUse] = field(default_factory=list)
@@ -262,6 +267,8 @@ def _render_rules(md: MarkdownIt) -> None:
         text = escape_text(shown)
         if name == "term":
             entry = state.glossary.get(target)
+            if entry is None and target in state.named_terms:
+                return text  # its glossary entry is malformed, and reported as such
             if entry is None:
                 state.problems.error(
                     "G003", state.path, line, f"term '{target}' is not in the glossary"
@@ -352,6 +359,7 @@ def read_part(
     slug: str,
     glossary: dict[str, GlossaryEntry],
     problems: Problems,
+    named_terms: frozenset[str] = frozenset(),
 ) -> Part | None:
     """Read one Markdown file into a `Part`, recording its problems."""
     text = read_text(path, problems)
@@ -382,7 +390,7 @@ def read_part(
     title_inline = tokens[first + 1]
     tokens[first].attrSet("id", slug)
 
-    state = _PartState(slug, path, problems, glossary)
+    state = _PartState(slug, path, problems, glossary, named_terms)
     env["part"] = state
     renderer = md.renderer
     options = md.options
@@ -462,14 +470,26 @@ def read_part(
 GLOSSARY_KEYS = {"term", "definition", "expansion", "index"}
 
 
-def read_glossary(md: MarkdownIt, path: Path, problems: Problems) -> list[GlossaryEntry]:
-    """Read glossary.yaml: a list of {term, definition, expansion?, index?} mappings."""
+def read_glossary(
+    md: MarkdownIt, path: Path, problems: Problems
+) -> tuple[list[GlossaryEntry], frozenset[str] | None]:
+    """Read glossary.yaml: a list of {term, definition, expansion?, index?} mappings.
+
+    Returns the valid entries in Kazakh order, and every term the file names, even in an
+    entry with errors (None if the file is not a list): a use of such a term is not
+    reported again as undefined.
+    """
     data = read_yaml(path, problems)
     if data is None:
-        return []
+        return [], None
     if not isinstance(data, LocatedList):
         problems.error("G005", path, getattr(data, "line", 1), "the glossary must be a list")
-        return []
+        return [], None
+    named = frozenset(
+        item["term"].strip()
+        for item in data
+        if isinstance(item, dict) and isinstance(item.get("term"), str)
+    )
     entries: list[GlossaryEntry] = []
     seen: dict[str, int] = {}
     keys: set[str] = set()
@@ -537,7 +557,7 @@ def read_glossary(md: MarkdownIt, path: Path, problems: Problems) -> list[Glossa
                 line=item.key_lines["term"],
             )
         )
-    return sorted(entries, key=lambda e: collation.sort_key(e.term))
+    return sorted(entries, key=lambda e: collation.sort_key(e.term)), named
 
 
 def build_index(parts: tuple[Part, ...]) -> tuple[IndexEntry, ...]:
@@ -567,32 +587,49 @@ def read_book(book_yaml: Path) -> Book:
     return book
 
 
-def read_book_from_config(
-    config: BookConfig, problems: Problems
-) -> tuple[Book | None, Problems]:
-    """Read parts and glossary for a loaded config; problems are recorded, not raised."""
+@dataclass(frozen=True)
+class Manuscript:
+    """What reading found: the book as far as it could be read, and how far that was."""
+
+    book: Book
+    complete: bool  # every listed part was read
+    glossary_terms: frozenset[str] | None  # every term the glossary names; None if unreadable
+
+
+def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
+    """Read the parts and the glossary, going on past errors (they are recorded), so that
+    the checks of `check` can run on whatever could be read."""
     md = make_parser()
     _render_rules(md)
-    glossary_list = read_glossary(md, config.glossary, problems)
+    glossary_list, named = read_glossary(md, config.glossary, problems)
     glossary = {entry.term: entry for entry in glossary_list}
     front: list[Part] = []
     chapters: list[Part] = []
     for i, path in enumerate(config.front):
         slug = "preface" if i == 0 else f"front{i + 1}"
-        part = read_part(md, path, "front", None, slug, glossary, problems)
+        part = read_part(md, path, "front", None, slug, glossary, problems, named or frozenset())
         if part:
             front.append(part)
     for number, path in enumerate(config.chapters, start=1):
-        part = read_part(md, path, "chapter", number, f"ch{number}", glossary, problems)
+        part = read_part(
+            md, path, "chapter", number, f"ch{number}", glossary, problems, named or frozenset()
+        )
         if part:
             chapters.append(part)
-    if problems.errors:
-        return None, problems
-    parts = tuple(front) + tuple(chapters)
-    return Book(
+    book = Book(
         config=config,
         front=tuple(front),
         chapters=tuple(chapters),
         glossary=tuple(glossary_list),
-        index=build_index(parts),
-    ), problems
+        index=build_index(tuple(front) + tuple(chapters)),
+    )
+    complete = len(front) + len(chapters) == len(config.front) + len(config.chapters)
+    return Manuscript(book, complete, named)
+
+
+def read_book_from_config(
+    config: BookConfig, problems: Problems
+) -> tuple[Book | None, Problems]:
+    """Read parts and glossary for a loaded config; the book is None if there are errors."""
+    book = read_manuscript(config, problems).book
+    return (None if problems.errors else book), problems

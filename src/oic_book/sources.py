@@ -28,7 +28,9 @@ def read_text(path: Path, problems: Problems) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        # The column in characters, as editors count it, not in bytes.
+        col = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
         problems.error("E002", path, line, f"invalid UTF-8 byte 0x{data[exc.start]:02x}", col)
         return None
     # A BOM is invisible to authors and breaks the first heading; drop it.
@@ -73,7 +75,16 @@ class _Loader(yaml.SafeLoader):
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
         return result
 
+    def construct_yaml_timestamp(self, node):
+        # "2026-13-45" looks like a date to YAML but is none: keep the text, so that the
+        # schema reports it at its key ("'date' must be a date") instead of crashing.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
 
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
 
@@ -83,7 +94,15 @@ def read_yaml(path: Path, problems: Problems) -> Any:
     text = read_text(path, problems)
     if text is None:
         return None
-    loader = _Loader(text)
+    try:
+        # The reader checks every character up front: a control character fails here.
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        message = f"YAML syntax error: character U+{exc.character:04X} is not allowed"
+        problems.error("Y001", path, line, message, col)
+        return None
     loader.duplicate_keys = []
     try:
         data = loader.get_single_data()
@@ -94,7 +113,10 @@ def read_yaml(path: Path, problems: Problems) -> Any:
         problems.error("Y001", path, line, f"YAML syntax error: {exc.problem}", col)
         return None
     except yaml.YAMLError as exc:
-        problems.error("Y001", path, 1, f"YAML error: {exc}")
+        problems.error("Y001", path, 1, "YAML error: " + " ".join(str(exc).split()))
+        return None
+    except RecursionError:
+        problems.error("Y001", path, 1, "YAML error: nested too deeply")
         return None
     finally:
         loader.dispose()

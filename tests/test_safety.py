@@ -1,0 +1,268 @@
+"""Safe builds: only the project's own files are read, never the network; outputs are
+written atomically, so a failed build leaves `dist/` as it was."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from badcases import BASE, ROOT, run_cli, subprocess_env
+from pypdf import PdfReader
+
+from oic_book import build as build_module
+from oic_book.build import build, write_atomically
+from oic_book.check import check_project
+from oic_book.errors import BookError, BuildError
+from oic_book.pdf import RefusedURL, make_url_fetcher
+
+OLD_PDF = b"%PDF-1.7 the previous build\n"
+OLD_EPUB = b"PK the previous build\n"
+
+
+def mini_project(destination: Path) -> Path:
+    """The tiny valid manuscript of tests/bad/_base with the real styles."""
+    shutil.copytree(BASE / "manuscript", destination / "manuscript")
+    shutil.copytree(ROOT / "styles", destination / "styles")
+    return destination
+
+
+def previous_dist(project: Path) -> Path:
+    dist = project / "dist"
+    dist.mkdir()
+    (dist / "oic-book.pdf").write_bytes(OLD_PDF)
+    (dist / "oic-book.epub").write_bytes(OLD_EPUB)
+    return dist
+
+
+def assert_untouched(dist: Path) -> None:
+    assert (dist / "oic-book.pdf").read_bytes() == OLD_PDF
+    assert (dist / "oic-book.epub").read_bytes() == OLD_EPUB
+    assert sorted(p.name for p in dist.iterdir()) == ["oic-book.epub", "oic-book.pdf"]
+
+
+# (a) the URL fetcher -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://example.com/x.png",
+        "https://example.com/x.css",
+        "ftp://example.com/x",
+        "data:image/png;base64,iVBORw0KGgo=",
+        (ROOT / "styles" / ".." / "README.md").as_uri(),
+    ],
+)
+def test_fetcher_refuses_everything_outside_the_project(url):
+    fetcher = make_url_fetcher([ROOT / "manuscript", ROOT / "styles"])
+    with pytest.raises(RefusedURL):
+        fetcher.fetch(url)
+    assert fetcher.refused == [url]
+
+
+def test_fetcher_refuses_a_symlink_out_of_the_project(tmp_path):
+    project = mini_project(tmp_path / "project")
+    (project / "styles" / "passwd.css").symlink_to("/etc/passwd")
+    fetcher = make_url_fetcher([project / "manuscript", project / "styles"])
+    with pytest.raises(RefusedURL):
+        fetcher.fetch((project / "styles" / "passwd.css").as_uri())
+
+
+def test_fetcher_reads_a_file_under_styles():
+    fetcher = make_url_fetcher([ROOT / "manuscript", ROOT / "styles"])
+    font = ROOT / "styles" / "fonts" / "NotoSans-Regular.ttf"
+    response = fetcher.fetch(font.as_uri())
+    body = response.read() if hasattr(response, "read") else response.body
+    assert body == font.read_bytes()
+    assert fetcher.refused == []
+
+
+# (b) the check refuses such references before anything is rendered ----------------------
+
+
+@pytest.mark.parametrize(
+    ("snippet", "line"),
+    [
+        (
+            'Сурет: <img src="http://example.com/x.png" alt="x"/>.',
+            (
+                "manuscript/chapters/01.md:7: error: image points to a network URL: "
+                "http://example.com/x.png [L001]"
+            ),
+        ),
+        (
+            "![x](file:///etc/passwd)",
+            (
+                "manuscript/chapters/01.md:7: error: image points outside the manuscript: "
+                "file:///etc/passwd [L004]"
+            ),
+        ),
+        (
+            "![x](/etc/passwd)",
+            (
+                "manuscript/chapters/01.md:7: error: image points outside the manuscript: "
+                "/etc/passwd [L004]"
+            ),
+        ),
+        (
+            "![x](//example.com/x.png)",
+            (
+                "manuscript/chapters/01.md:7: error: image points to a network URL: "
+                "//example.com/x.png [L001]"
+            ),
+        ),
+    ],
+)
+def test_check_rejects_outside_references_before_rendering(
+    snippet, line, tmp_path, monkeypatch
+):
+    project = mini_project(tmp_path / "project")
+    chapter = project / "manuscript" / "chapters" / "01.md"
+    text = chapter.read_text(encoding="utf-8").replace("[^a]: ", f"{snippet}\n\n[^a]: ")
+    chapter.write_text(text, encoding="utf-8")
+    _, problems = check_project(project)
+    assert [p.format() for p in problems.sorted()] == [line]
+
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("rendering started")
+
+    monkeypatch.setattr("oic_book.render.render_print_html", no_rendering)
+    dist = previous_dist(project)
+    with pytest.raises(BookError):
+        build(project, dist)
+    assert_untouched(dist)
+
+
+# (c) a stylesheet that reaches outside fails the build -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prepend", "append", "refused"),
+    [
+        ("@import url(http://example.com/x.css);\n", "", "http://example.com/x.css"),
+        ("", "body { background: url(file:///etc/passwd); }\n", "file:///etc/passwd"),
+    ],
+)
+def test_stylesheet_fetching_outside_fails_the_build(prepend, append, refused, tmp_path):
+    project = mini_project(tmp_path / "project")
+    css = project / "styles" / "print.css"
+    css.write_text(prepend + css.read_text(encoding="utf-8") + append, encoding="utf-8")
+    dist = previous_dist(project)
+    with pytest.raises(BuildError, match="refused to fetch: " + refused.replace(".", r"\.")):
+        build(project, dist)
+    assert_untouched(dist)
+
+
+def test_epub_stylesheet_pointing_outside_fails_the_build(tmp_path):
+    project = mini_project(tmp_path / "project")
+    css = project / "styles" / "epub.css"
+    css.write_text(
+        css.read_text(encoding="utf-8")
+        + "body { background: url(http://example.com/x.png); }\n",
+        encoding="utf-8",
+    )
+    dist = previous_dist(project)
+    with pytest.raises(BuildError, match=r"refused to package: http://example\.com/x\.png"):
+        build(project, dist)
+    assert_untouched(dist)
+
+
+def test_refused_url_in_cli_is_one_line_and_exit_2(tmp_path):
+    project = mini_project(tmp_path / "project")
+    css = project / "styles" / "print.css"
+    css.write_text("@import url(http://example.com/x.css);\n" + css.read_text(encoding="utf-8"))
+    dist = previous_dist(project)
+    result = run_cli("build", "-C", str(project), "-o", str(dist))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        "oic-book: build failed: refused to fetch: http://example.com/x.css; nothing was written"
+        in result.stderr
+    )
+    assert_untouched(dist)
+
+
+# (d) atomic writes --------------------------------------------------------------------
+
+
+def test_failure_after_the_pdf_leaves_dist_unchanged(tmp_path, monkeypatch):
+    project = mini_project(tmp_path / "project")
+    dist = previous_dist(project)
+    made_pdf = []
+    real_pdf_bytes = build_module.pdf.pdf_bytes
+
+    def pdf_bytes(*args, **kwargs):
+        data = real_pdf_bytes(*args, **kwargs)
+        made_pdf.append(len(data))
+        return data
+
+    def epub_bytes(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(build_module.pdf, "pdf_bytes", pdf_bytes)
+    monkeypatch.setattr(build_module.epub, "epub_bytes", epub_bytes)
+    with pytest.raises(OSError, match="disk full"):
+        build(project, dist)
+    assert made_pdf and made_pdf[0] > 1000
+    assert_untouched(dist)
+
+
+def test_write_atomically_failing_midway_changes_nothing(tmp_path, monkeypatch):
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "oic-book.pdf").write_bytes(OLD_PDF)
+    (dist / "oic-book.epub").write_bytes(OLD_EPUB)
+    calls = []
+    real_fsync = build_module.os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError("no space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(build_module.os, "fsync", fsync)
+    with pytest.raises(OSError, match="no space"):
+        write_atomically({dist / "oic-book.pdf": b"new pdf", dist / "oic-book.epub": b"new"})
+    assert_untouched(dist)
+
+
+def test_interrupted_build_leaves_dist_unchanged(tmp_path, monkeypatch):
+    project = mini_project(tmp_path / "project")
+    dist = previous_dist(project)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module.epub, "epub_bytes", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        build(project, dist)
+    assert_untouched(dist)
+
+
+def test_two_builds_at_once_both_succeed(tmp_path):
+    project = mini_project(tmp_path / "project")
+    dist = previous_dist(project)
+    command = [sys.executable, "-m", "oic_book", "build", "-q", "-C", str(project)]
+    runs = [
+        subprocess.Popen(
+            command + ["-o", str(dist)], stderr=subprocess.PIPE, text=True, env=subprocess_env()
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        assert "Traceback" not in err
+    assert sorted(p.name for p in dist.iterdir()) == ["oic-book.epub", "oic-book.pdf"]
+    pdf = PdfReader(io.BytesIO((dist / "oic-book.pdf").read_bytes()))
+    assert len(pdf.pages) > 1
+    with zipfile.ZipFile(dist / "oic-book.epub") as epub:
+        assert epub.testzip() is None
+        assert epub.read("mimetype") == b"application/epub+zip"
