@@ -8,23 +8,14 @@ the shipped fonts, typography, and (on request) spelling.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-from . import lint
+from . import fonts, lint
 from .config import BookConfig, load_config
 from .errors import Problems
 from .model import Book
 from .reader import read_manuscript
 
-FONT_FILES = (
-    "NotoSerif-Regular.ttf",
-    "NotoSerif-Bold.ttf",
-    "NotoSerif-Italic.ttf",
-    "NotoSerif-BoldItalic.ttf",
-    "NotoSans-Regular.ttf",
-    "NotoSans-Bold.ttf",
-)
 # Generated text may use these too (running heads, leaders, quotes the renderer writes).
 _ALWAYS_NEEDED = "«»“”–—‑\u00a0.…0123456789"
 
@@ -123,18 +114,6 @@ def check_glossary_use(book: Book, problems: Problems) -> None:
             )
 
 
-@functools.lru_cache(maxsize=4)
-def font_coverage(fonts_dir: Path) -> frozenset[int]:
-    """Code points that every shipped font has a glyph for."""
-    from fontTools.ttLib import TTFont
-
-    coverage: frozenset[int] | None = None
-    for name in FONT_FILES:
-        cmap = TTFont(fonts_dir / name, lazy=True).getBestCmap()
-        coverage = frozenset(cmap) if coverage is None else coverage & frozenset(cmap)
-    return coverage or frozenset()
-
-
 def check_text(
     book: Book, fonts_dir: Path, problems: Problems, terms: frozenset[str] | None
 ) -> None:
@@ -145,7 +124,7 @@ def check_text(
     """
     glossary_ok = terms is not None
     terms = terms or frozenset()
-    covered = font_coverage(fonts_dir)
+    covered = fonts.coverage(fonts_dir)
     # As characters plus "\n", so that each line's uncovered ones are one set difference.
     covered_chars = frozenset(map(chr, covered)) | {"\n"}
     missing_abbreviations: set[tuple[Path, int, str]] = set()

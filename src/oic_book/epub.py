@@ -16,17 +16,9 @@ from pathlib import Path
 from ebooklib import epub
 
 from . import locale
+from .fonts import FONT_FILES
 from .model import Book
 from .render import Document
-
-FONT_FILES = (
-    "NotoSerif-Regular.ttf",
-    "NotoSerif-Bold.ttf",
-    "NotoSerif-Italic.ttf",
-    "NotoSerif-BoldItalic.ttf",
-    "NotoSans-Regular.ttf",
-    "NotoSans-Bold.ttf",
-)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from lxml import etree
 
 from .model import Book
-from .render import Document, PageMarker, PrintPages
+from .render import Document, PageMarker, PageStart, PrintPages
 
 log = logging.getLogger("oic_book")
 
@@ -44,16 +43,6 @@ BLOCKS = frozenset(
 )
 _SPACE = re.compile(r"\s+")
 _HYPHENS = "\u2010\u00ad"
-
-
-@dataclass(frozen=True)
-class PageStart:
-    """Where a printed page begins: a block (by id) and the words the page starts with."""
-
-    number: int
-    doc: str  # EPUB document holding the block
-    block_id: str
-    words: str  # the page's first words, white space collapsed
 
 
 def _containers(book: Book) -> dict[str, str]:

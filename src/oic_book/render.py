@@ -47,12 +47,22 @@ class PageMarker:
 
 
 @dataclass(frozen=True)
+class PageStart:
+    """Where a printed page begins: a block (by id) and the words the page starts with."""
+
+    number: int
+    doc: str  # EPUB document holding the block
+    block_id: str
+    words: str  # the page's first words, white space collapsed
+
+
+@dataclass(frozen=True)
 class PrintPages:
     """What the print layout tells the other outputs: the page of every anchor."""
 
     page_of: dict[str, int] = field(default_factory=dict)
     markers: tuple[PageMarker, ...] = ()
-    starts: tuple = ()  # pagemap.PageStart of every page with text
+    starts: tuple[PageStart, ...] = ()  # every printed page that carries text
 
 
 @dataclass(frozen=True)
