@@ -43,55 +43,17 @@ ROLES = ("term", "index")
 _ROLE_TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
 _FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.MULTILINE)
 
-_TRANSLIT = dict(
-    zip(
-        "абвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "gh",
-            "d",
-            "e",
-            "yo",
-            "zh",
-            "z",
-            "i",
-            "y",
-            "k",
-            "q",
-            "l",
-            "m",
-            "n",
-            "ng",
-            "o",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "u",
-            "u",
-            "f",
-            "kh",
-            "h",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "-",
-            "y",
-            "i",
-            "-",
-            "e",
-            "yu",
-            "ya",
-        ],
-        strict=True,
-    )
-)
+# Kazakh Cyrillic → ASCII for ids (close to the 2021 Latin alphabet, ASCII only).
+# fmt: off
+_TRANSLIT = {
+    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "gh", "д": "d", "е": "e",
+    "ё": "yo", "ж": "zh", "з": "z", "и": "i", "й": "y", "к": "k", "қ": "q", "л": "l",
+    "м": "m", "н": "n", "ң": "ng", "о": "o", "ө": "o", "п": "p", "р": "r", "с": "s",
+    "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f", "х": "kh", "һ": "h", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "і": "i", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya",
+}
+# fmt: on
 
 
 def slugify(text: str) -> str:
@@ -99,7 +61,7 @@ def slugify(text: str) -> str:
     out = []
     for ch in text.lower():
         if ch in _TRANSLIT:
-            out.append(_TRANSLIT[ch].strip("-"))
+            out.append(_TRANSLIT[ch])
         elif ch.isascii() and ch.isalnum():
             out.append(ch)
         else:
@@ -607,7 +569,9 @@ def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
     chapters: list[Part] = []
     for i, path in enumerate(config.front):
         slug = "preface" if i == 0 else f"front{i + 1}"
-        part = read_part(md, path, "front", None, slug, glossary, problems, named or frozenset())
+        part = read_part(
+            md, path, "front", None, slug, glossary, problems, named or frozenset()
+        )
         if part:
             front.append(part)
     for number, path in enumerate(config.chapters, start=1):
