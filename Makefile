@@ -6,8 +6,10 @@ BIN    := $(VENV)/bin
 DIST   := dist
 
 # Everything the book is made from. A change to any of these rebuilds; nothing else does.
+# The folders are listed too: deleting or renaming a file changes its folder's time.
 SOURCES := pyproject.toml \
-	$(shell find manuscript styles src -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info/*' 2>/dev/null | LC_ALL=C sort)
+	$(shell find manuscript styles src -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info/*' 2>/dev/null | LC_ALL=C sort) \
+	$(shell find manuscript styles src/oic_book -type d ! -name __pycache__ 2>/dev/null | LC_ALL=C sort)
 
 .PHONY: book test check spell bench clean patterns
 
