@@ -63,12 +63,16 @@ def timed(owner, name, key):
 timed(weasyprint.CSS, "__init__", "css")
 timed(weasyprint.HTML, "render", "render")
 timed(weasyprint.Document, "write_pdf", "write_pdf")
+import logging, os
 from oic_book.cli import main
 code = main(sys.argv[1:])
 print(json.dumps({"code": code, "spent": spent, "calls": calls,
                   "in_process": time.perf_counter() - t_start}))
+# As the `oic-book` entry point (cli.run) does: no heap teardown at exit.
+logging.shutdown()
 sys.stdout.flush()
-sys.exit(code)
+sys.stderr.flush()
+os._exit(code)
 """
 
 

@@ -11,21 +11,25 @@ they were, and two builds at once never leave a half-written file.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import posixpath
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import check, cover, epub, pagemap, pdf, render
 from .errors import BookError, BuildError, Problem
 
 log = logging.getLogger("oic_book")
+T = TypeVar("T")
 
 PDF_NAME = "oic-book.pdf"
 EPUB_NAME = "oic-book.epub"
@@ -105,6 +109,10 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         if failing or book is None:
             raise BookError(problems.sorted())
     with stage("render"):
+        assets = epub.collect_assets(styles, cover.cover_png(book.config, styles / "fonts"))
+        refused = refused_epub_urls(assets)
+        if refused:
+            raise BuildError("refused to package: " + ", ".join(refused))
         html = render.render_print_html(book)
         fetcher = pdf.make_url_fetcher([project / "manuscript", styles])
     with stage("layout"):
@@ -124,21 +132,45 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
             raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
     with stage("pages"):
         pages = pagemap.print_pages(document, roots, book)
+        # The EPUB needs only the page numbers: it is made on the other core while this
+        # one writes the PDF ("epub" below is the time left to wait for it).
+        epub_result = in_background(epub_edition, book, pages, assets)
     with stage("pdf"):
         pdf_data = pdf.pdf_bytes(document, book.config)
+        pages_count = len(document.pages)
+        del document, roots  # the laid-out boxes are the bulk of the memory
     with stage("epub"):
-        documents = pagemap.insert_page_markers(
-            render.render_epub_documents(book, pages), pages.starts
-        )
-        assets = epub.collect_assets(styles, cover.cover_png(book.config, styles / "fonts"))
-        refused = refused_epub_urls(assets)
-        if refused:
-            raise BuildError("refused to package: " + ", ".join(refused))
-        epub_data = epub.epub_bytes(
-            book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
-        )
+        epub_data = epub_result()
     with stage("write"):
         pdf_path, epub_path = out_dir / PDF_NAME, out_dir / EPUB_NAME
         write_atomically({pdf_path: pdf_data, epub_path: epub_data})
-    log.info("%d pages", len(document.pages))
-    return BuildResult(pdf_path, epub_path, len(document.pages), tuple(problems.warnings))
+    log.info("%d pages", pages_count)
+    return BuildResult(pdf_path, epub_path, pages_count, tuple(problems.warnings))
+
+
+def epub_edition(book, pages: render.PrintPages, assets: list[epub.Asset]) -> bytes:
+    """The EPUB: the same templates, the print edition's page numbers, and packaging."""
+    documents = pagemap.insert_page_markers(
+        render.render_epub_documents(book, pages), pages.starts
+    )
+    return epub.epub_bytes(
+        book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
+    )
+
+
+def in_background(function: Callable[..., T], *args) -> Callable[[], T]:
+    """Run `function(*args)` in a forked process; return a call that waits for the result.
+
+    Fork, not spawn: the child starts at once with everything imported, and shares the
+    parent's memory until either writes to it.
+    """
+    executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    future = executor.submit(function, *args)
+
+    def result() -> T:
+        try:
+            return future.result()
+        finally:
+            executor.shutdown()
+
+    return result

@@ -67,7 +67,7 @@ class _Writer(epub.EpubWriter):
 
 
 def collect_assets(styles_dir: Path, cover_png: bytes) -> list[Asset]:
-    """Stylesheets, fonts (with their licence) and the cover image."""
+    """Stylesheets, fonts (their licence is in each font file) and the cover image."""
     assets = [
         Asset(f"styles/{name}", "text/css", (styles_dir / name).read_bytes())
         for name in ("base.css", "epub.css")

@@ -163,12 +163,14 @@ def unhyphenatable_spans(text: str) -> list[tuple[int, int]]:
     words before matching, so its patterns cannot tell ЮНЕСКО from a common word: the print
     builder wraps these spans in an element with ``hyphens: manual``.
     """
-    return [
-        match.span()
-        for match in _WORD.finditer(text)
-        if _is_abbreviation(match.group())
-        or any(ch.isdigit() or not ch.isalnum() for ch in match.group())
-    ]
+    spans = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if word.isalpha() and (word.islower() or word[1:].islower()):
+            continue  # an ordinary word (most of them): hyphenate as usual
+        if _is_abbreviation(word) or any(ch.isdigit() or not ch.isalnum() for ch in word):
+            spans.append(match.span())
+    return spans
 
 
 def _pattern_set() -> dict[str, str]:

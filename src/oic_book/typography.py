@@ -97,6 +97,8 @@ class _Paragraph:
         to the character before it, so text inserted at a piece boundary ends the earlier
         piece.
         """
+        if pattern.search(self.text) is None:
+            return  # the common case: nothing to do, and no copy of the owners
         pieces: list[str] = []
         owners: list[int] = []
         last = 0
