@@ -197,17 +197,24 @@ def _insert(element, words: str, number: int, after: int) -> int:
     """Insert the marker for page `number` in `element` before `words`; return the offset
     from which a later page in the same block is searched."""
     slots = _text_slots(element)
-    flat = ""
-    index: list[tuple[int, int]] = []  # flat position → (slot, offset in slot)
+    chars: list[str] = []  # the block's text with white space collapsed, as in layout
+    index: list[tuple[int, int]] = []  # its position → (slot, offset in slot)
     for slot_number, (_, _, text) in enumerate(slots):
         for offset, char in enumerate(text):
             if char.isspace():
-                if not flat or flat.endswith(" "):
+                if not chars or chars[-1] == " ":
                     continue
                 char = " "
-            flat += char
+            chars.append(char)
             index.append((slot_number, offset))
-    position = flat.find(words, after) if words else -1
+    flat = "".join(chars)
+    position = -1
+    candidate = words.split(" ")
+    while position < 0 and candidate:
+        # Generated text (page numbers in the glossary, leaders) is in one edition only:
+        # fewer words still find the place where the page starts.
+        position = flat.find(" ".join(candidate), after)
+        candidate = candidate[:-1]
     if position < 0:
         log.warning(
             "page %d: %r not found in #%s; marked at its start",
