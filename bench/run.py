@@ -316,7 +316,6 @@ def table(results: list[Result]) -> str:
 
 def targets(results: list[Result]) -> str:
     lines = []
-    by = {r.size: r for r in results}
     for r in results:
         pct = 100 * r.overhead / r.wall
         ok = "met" if pct <= 5 else "NOT met"
@@ -327,12 +326,13 @@ def targets(results: list[Result]) -> str:
             f"CSS {w.get('css', 0):.2f} + layout {w.get('render', 0):.2f} + "
             f"write_pdf {w.get('write_pdf', 0):.2f})"
         )
-    if 10 in by and 50 in by:
-        ratio = by[50].per_page_ms / by[10].per_page_ms
+    if len(results) >= 2:  # the largest size against the one before it (×50 vs ×10)
+        small, large = sorted(results, key=lambda r: r.pages)[-2:]
+        ratio = large.per_page_ms / small.per_page_ms
         ok = "met" if ratio <= 1.2 else "NOT met"
         lines.append(
-            f"- time per page ×50 ≤ 1.2 × ×10: {ok} ({by[50].per_page_ms:.1f} vs "
-            f"{by[10].per_page_ms:.1f} ms/page = {ratio:.2f}×)"
+            f"- time per page ×{large.size} ≤ 1.2 × ×{small.size}: {ok} "
+            f"({large.per_page_ms:.1f} vs {small.per_page_ms:.1f} ms/page = {ratio:.2f}×)"
         )
     big = max(results, key=lambda r: r.pages)
     ok = "met" if big.rss_mib <= 500 else "NOT met"
@@ -372,7 +372,9 @@ def report(results: list[Result], extra: str = "") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,10,50", help="comma-separated multiples")
+    # The real chapters make ~12 of the book's 24 pages: ×15 and ×79 give the ~200 and
+    # ~1000 pages that the targets speak of (a 20-page book ×10 and ×50).
+    parser.add_argument("--sizes", default="1,15,79", help="comma-separated multiples")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="print only, write no file")
     parser.add_argument("--no-check", action="store_true", help="skip timing `oic-book check`")

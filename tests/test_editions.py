@@ -282,3 +282,23 @@ def test_pdf_is_tagged_pdf_ua(built):
     assert types.get("/L", 0) >= 2 and types.get("/LI", 0) >= 30
     assert types.get("/Note", 0) == notes
     assert types.get("/Link", 0) >= 40
+
+
+ENGLISH_LABELS = re.compile(
+    r"\b(Contents|Table of Contents|Chapter|Glossary|Notes?|Footnotes?|Index|Cover|Pages?|"
+    r"Guide|Landmarks|Back|Return|Title Page|Copyright|Start)\b"
+)
+
+
+def test_no_english_label_in_either_edition(built, docs, pdf_pages):
+    """Every generated word is Kazakh: no English label in any EPUB document or PDF page."""
+    for name, root in docs.items():
+        generated = [
+            *root.xpath("//x:title/text() | //x:h1//text() | //x:h2//text()", namespaces=NS),
+            *root.xpath("//@aria-label | //@alt", namespaces=NS),
+        ]
+        for text in generated:
+            assert not ENGLISH_LABELS.search(text), (name, text)
+    heads = [page.strip().splitlines()[0] for page in pdf_pages if page.strip()]
+    for line in heads:
+        assert not ENGLISH_LABELS.search(line), line

@@ -74,3 +74,13 @@ def test_links_point_into_the_right_epub_document():
     assert epub.href("ch2") == "ch2.xhtml"
     assert epub.href("g-iyu") == "glossary.xhtml#g-iyu"
     assert Renderer(book, "print").href("g-iyu") == "#g-iyu"
+
+
+def test_reading_on_two_cores_gives_the_same_book(monkeypatch, project_root):
+    """Large manuscripts are read in two processes; the book must not change."""
+    from oic_book import reader
+
+    book_yaml = project_root / "manuscript" / "book.yaml"
+    sequential = read_book(book_yaml)
+    monkeypatch.setattr(reader, "PARALLEL_BYTES", 0)
+    assert read_book(book_yaml) == sequential

@@ -12,7 +12,10 @@ Source lines are kept on everything the author can get wrong.
 from __future__ import annotations
 
 import html
+import multiprocessing
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -558,6 +561,32 @@ class Manuscript:
     glossary_terms: frozenset[str] | None  # every term the glossary names; None if unreadable
 
 
+# A manuscript larger than this is read on both cores: forking costs ~30 ms, which only a
+# long book repays (1000 pages: 1.3 s on one core; bench/RESULTS.md).
+PARALLEL_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class _PartJob:
+    """One Markdown file to read: where, and what it is in the book."""
+
+    path: Path
+    kind: str
+    number: int | None
+    slug: str
+
+
+# What every reader of a part needs; set before the readers are forked, so they inherit it.
+_SHARED: dict[str, Any] = {}
+
+
+def _read_part_job(job: _PartJob) -> tuple[Part | None, list]:
+    md, glossary, named, root = _SHARED["context"]
+    problems = Problems(root)
+    part = read_part(md, job.path, job.kind, job.number, job.slug, glossary, problems, named)
+    return part, problems.items
+
+
 def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
     """Read the parts and the glossary, going on past errors (they are recorded), so that
     the checks of `check` can run on whatever could be read."""
@@ -565,21 +594,26 @@ def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
     _render_rules(md)
     glossary_list, named = read_glossary(md, config.glossary, problems)
     glossary = {entry.term: entry for entry in glossary_list}
+    jobs = [
+        _PartJob(path, "front", None, "preface" if i == 0 else f"front{i + 1}")
+        for i, path in enumerate(config.front)
+    ] + [
+        _PartJob(path, "chapter", number, f"ch{number}")
+        for number, path in enumerate(config.chapters, start=1)
+    ]
+    _SHARED["context"] = (md, glossary, named or frozenset(), problems.root)
+    size = sum(job.path.stat().st_size for job in jobs if job.path.is_file())
+    if size > PARALLEL_BYTES and len(jobs) > 1 and (os.cpu_count() or 1) > 1:
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_read_part_job, jobs, chunksize=max(1, len(jobs) // 8)))
+    else:
+        results = [_read_part_job(job) for job in jobs]
     front: list[Part] = []
     chapters: list[Part] = []
-    for i, path in enumerate(config.front):
-        slug = "preface" if i == 0 else f"front{i + 1}"
-        part = read_part(
-            md, path, "front", None, slug, glossary, problems, named or frozenset()
-        )
+    for job, (part, part_problems) in zip(jobs, results, strict=True):
+        problems.items.extend(part_problems)
         if part:
-            front.append(part)
-    for number, path in enumerate(config.chapters, start=1):
-        part = read_part(
-            md, path, "chapter", number, f"ch{number}", glossary, problems, named or frozenset()
-        )
-        if part:
-            chapters.append(part)
+            (front if job.kind == "front" else chapters).append(part)
     book = Book(
         config=config,
         front=tuple(front),

@@ -85,9 +85,22 @@ class _Paragraph:
     """The text of a paragraph, with the index of the segment each character belongs to."""
 
     def __init__(self, segments: list[str]) -> None:
+        self.original = segments
         self.count = len(segments)
         self.text = "".join(segments)
-        self.owners = [index for index, segment in enumerate(segments) for _ in segment]
+        self._owners: list[int] | None = None  # made on the first change: most text has none
+
+    @property
+    def owners(self) -> list[int]:
+        if self._owners is None:
+            self._owners = [
+                index for index, segment in enumerate(self.original) for _ in segment
+            ]
+        return self._owners
+
+    @owners.setter
+    def owners(self, value: list[int]) -> None:
+        self._owners = value
 
     def sub(self, pattern: re.Pattern[str], replace: str | _Replacer) -> None:
         """Replace every match of ``pattern``, keeping track of segment ownership.
@@ -97,14 +110,17 @@ class _Paragraph:
         to the character before it, so text inserted at a piece boundary ends the earlier
         piece.
         """
-        if pattern.search(self.text) is None:
-            return  # the common case: nothing to do, and no copy of the owners
+        matches = [
+            (match, replace if isinstance(replace, str) else replace(match))
+            for match in pattern.finditer(self.text)
+        ]
+        if all(new == match.group(0) for match, new in matches):
+            return  # the common case: nothing changes, and the owners need no copy
         pieces: list[str] = []
         owners: list[int] = []
         last = 0
-        for match in pattern.finditer(self.text):
+        for match, new in matches:
             start, end = match.span()
-            new = replace if isinstance(replace, str) else replace(match)
             pieces.append(self.text[last:start])
             owners.extend(self.owners[last:start])
             if end > start:
@@ -122,6 +138,8 @@ class _Paragraph:
 
     def quotes(self) -> None:
         """Turn straight double quotes into « » and, when nested, “ ”."""
+        if '"' not in self.text:
+            return  # only straight quotes change; the nesting of others matters only then
         chars = list(self.text)
         depth = 0
         for i, ch in enumerate(chars):
@@ -149,6 +167,8 @@ class _Paragraph:
 
     def segments(self) -> list[str]:
         """Split the text back into as many segments as were given."""
+        if self._owners is None and self.text == "".join(self.original):
+            return list(self.original)
         out: list[list[str]] = [[] for _ in range(self.count)]
         for ch, owner in zip(self.text, self.owners, strict=True):
             out[owner].append(ch)
