@@ -109,7 +109,7 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         if failing or book is None:
             raise BookError(problems.sorted())
     with stage("render"):
-        assets = epub.collect_assets(styles, cover.cover_png(book.config, styles / "fonts"))
+        assets = epub.collect_assets(styles)
         refused = refused_epub_urls(assets)
         if refused:
             raise BuildError("refused to package: " + ", ".join(refused))
@@ -134,7 +134,7 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         pages = pagemap.print_pages(document, roots, book)
         # The EPUB needs only the page numbers: it is made on the other core while this
         # one writes the PDF ("epub" below is the time left to wait for it).
-        epub_result = in_background(epub_edition, book, pages, assets)
+        epub_result = in_background(epub_edition, book, pages, assets, styles / "fonts")
     with stage("pdf"):
         pdf_data = pdf.pdf_bytes(document, book.config)
         pages_count = len(document.pages)
@@ -148,11 +148,15 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
     return BuildResult(pdf_path, epub_path, pages_count, tuple(problems.warnings))
 
 
-def epub_edition(book, pages: render.PrintPages, assets: list[epub.Asset]) -> bytes:
-    """The EPUB: the same templates, the print edition's page numbers, and packaging."""
+def epub_edition(
+    book, pages: render.PrintPages, assets: list[epub.Asset], fonts_dir: Path
+) -> bytes:
+    """The EPUB: the same templates, the print edition's page numbers, the cover, and
+    packaging."""
     documents = pagemap.insert_page_markers(
         render.render_epub_documents(book, pages), pages.starts
     )
+    assets = [*assets, epub.cover_asset(cover.cover_png(book.config, fonts_dir))]
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )

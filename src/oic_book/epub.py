@@ -20,6 +20,8 @@ from .fonts import FONT_FILES
 from .model import Book
 from .render import Document
 
+COVER_NAME = "images/cover.png"  # sections/cover.html shows it
+
 
 @dataclass(frozen=True)
 class Asset:
@@ -66,8 +68,8 @@ class _Writer(epub.EpubWriter):
         self.out.close()
 
 
-def collect_assets(styles_dir: Path, cover_png: bytes) -> list[Asset]:
-    """Stylesheets, fonts (their licence is in each font file) and the cover image."""
+def collect_assets(styles_dir: Path) -> list[Asset]:
+    """Stylesheets and fonts (their licence is in each font file)."""
     assets = [
         Asset(f"styles/{name}", "text/css", (styles_dir / name).read_bytes())
         for name in ("base.css", "epub.css")
@@ -76,8 +78,12 @@ def collect_assets(styles_dir: Path, cover_png: bytes) -> list[Asset]:
         Asset(f"styles/fonts/{name}", "font/ttf", (styles_dir / "fonts" / name).read_bytes())
         for name in FONT_FILES
     ]
-    assets.append(Asset("images/cover.png", "image/png", cover_png))
     return assets
+
+
+def cover_asset(png: bytes) -> Asset:
+    """The cover image, as the package's cover-image."""
+    return Asset(COVER_NAME, "image/png", png)
 
 
 def _accessibility_metadata(book: epub.EpubBook, summary: str) -> None:
@@ -130,7 +136,7 @@ def epub_bytes(
     _accessibility_metadata(book, labels["accessibility_summary"])
 
     for asset in assets:
-        if asset.name == "images/cover.png":
+        if asset.name == COVER_NAME:
             book.set_cover(asset.name, asset.data, create_page=False)
         else:
             book.add_item(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -236,102 +235,38 @@ def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[D
     """Every XHTML document of the EPUB, in reading order (the nav included)."""
     renderer = Renderer(book, "epub", pages)
     labels = renderer.labels
-    render: Callable[..., str] = renderer.render
-    common = {"stylesheets": EPUB_STYLESHEETS}
+
+    def document(name, title, section, body_type, properties=(), head_title=None, **extra):
+        xhtml = renderer.render(
+            "document.html",
+            section_template=f"sections/{section}.html",
+            doc_title=head_title or title,
+            body_type=body_type,
+            stylesheets=EPUB_STYLESHEETS,
+            **extra,
+        )
+        return Document(name, title, xhtml, properties)
+
     docs = [
-        Document(
-            "cover.xhtml",
-            labels["cover"],
-            render(
-                "document.html",
-                section_template="sections/cover.html",
-                doc_title=labels["cover"],
-                body_type="cover",
-                **common,
-            ),
-        ),
-        Document(
+        document("cover.xhtml", labels["cover"], "cover", "cover"),
+        document(
             "titlepage.xhtml",
             labels["title_page"],
-            render(
-                "document.html",
-                section_template="sections/titlepage.html",
-                doc_title=book.config.title,
-                body_type="frontmatter",
-                **common,
-            ),
+            "titlepage",
+            "frontmatter",
+            head_title=book.config.title,
         ),
-        Document(
-            "imprint.xhtml",
-            labels["imprint"],
-            render(
-                "document.html",
-                section_template="sections/imprint.html",
-                doc_title=labels["imprint"],
-                body_type="frontmatter",
-                **common,
-            ),
-        ),
-        Document(
-            "nav.xhtml",
-            labels["contents"],
-            render(
-                "document.html",
-                section_template="sections/contents.html",
-                doc_title=labels["contents"],
-                body_type="frontmatter",
-                **common,
-            ),
-            ("nav",),
-        ),
+        document("imprint.xhtml", labels["imprint"], "imprint", "frontmatter"),
+        document("nav.xhtml", labels["contents"], "contents", "frontmatter", ("nav",)),
     ]
     for part in book.parts:
+        title = part.title
+        if part.number:
+            title = f"{labels['chapter'].format(n=part.number)}. {part.title}"
         body_type = "bodymatter" if part.kind == "chapter" else "frontmatter"
-        title = (
-            f"{labels['chapter'].format(n=part.number)}. {part.title}"
-            if part.number
-            else part.title
-        )
-        docs.append(
-            Document(
-                f"{part.slug}.xhtml",
-                title,
-                render(
-                    "document.html",
-                    section_template="sections/part.html",
-                    part=part,
-                    doc_title=title,
-                    body_type=body_type,
-                    **common,
-                ),
-            )
-        )
+        docs.append(document(f"{part.slug}.xhtml", title, "part", body_type, part=part))
     if book.glossary:
-        docs.append(
-            Document(
-                "glossary.xhtml",
-                labels["glossary"],
-                render(
-                    "document.html",
-                    section_template="sections/glossary.html",
-                    doc_title=labels["glossary"],
-                    body_type="backmatter",
-                    **common,
-                ),
-            )
-        )
+        docs.append(document("glossary.xhtml", labels["glossary"], "glossary", "backmatter"))
     if book.index:
-        docs.append(
-            Document(
-                "index.xhtml",
-                labels["index"],
-                render(
-                    "document.html",
-                    section_template="sections/index.html",
-                    doc_title=labels["index"],
-                    body_type="backmatter",
-                    **common,
-                ),
-            )
-        )
+        docs.append(document("index.xhtml", labels["index"], "index", "backmatter"))
     return docs
