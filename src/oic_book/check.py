@@ -77,14 +77,29 @@ def check_part_files(config: BookConfig, problems: Problems) -> None:
 
 
 def check_ids_and_links(book: Book, problems: Problems) -> None:
-    """Heading ids are unique across the book; internal links point at existing ids."""
+    """Heading ids and footnote labels are unique across the book (the print edition is
+    one document); internal links point at existing ids."""
+    labels: dict[str, tuple[Path, int]] = {}
+    for part in book.parts:
+        for note in part.footnotes:
+            if note.label in labels:
+                path, line = labels[note.label]
+                problems.error(
+                    "F005",
+                    part.path,
+                    note.line,
+                    f"footnote label [^{note.label}] is already used in "
+                    f"{problems.relative(path)}:{line}; labels are unique in the book",
+                )
+            else:
+                labels[note.label] = (part.path, note.line)
     seen: dict[str, tuple[Path, int]] = {}
     reserved = {"titlepage", "imprint", "contents", "glossary", "index", "cover"}
     for part in book.parts:
         for heading in part.headings:
             if heading.id in seen or heading.id in reserved:
                 where = seen.get(heading.id)
-                first = f" (first at {problems._rel(where[0])}:{where[1]})" if where else ""
+                first = f" (first at {problems.relative(where[0])}:{where[1]})" if where else ""
                 problems.error(
                     "I001",
                     part.path,

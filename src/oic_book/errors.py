@@ -37,7 +37,8 @@ class Problems:
         self.root = root
         self.items: list[Problem] = []
 
-    def _rel(self, path: Path | str) -> str:
+    def relative(self, path: Path | str) -> str:
+        """`path` as shown in messages: relative to the project root where it is inside."""
         path = Path(path)
         try:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
@@ -54,7 +55,9 @@ class Problems:
         col: int | None = None,
     ) -> None:
         """Record a problem; `path` is shown relative to the project root."""
-        self.items.append(Problem(self._rel(path), max(line, 1), col, severity, code, message))
+        self.items.append(
+            Problem(self.relative(path), max(line, 1), col, severity, code, message)
+        )
 
     def error(
         self, code: str, path: Path | str, line: int, message: str, col: int | None = None
