@@ -121,8 +121,9 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         if book.index:
             # The index alone is laid out once more, after the book: only then are the
             # pages of its entries known, so that ranges can be merged (12, 14–16).
-            index_page = pagemap.anchor_pages(document)["index"]
-            index_html = render.render_print_index(book, pagemap.anchor_pages(document))
+            page_of = pagemap.anchor_pages(document)
+            index_page = page_of["index"]
+            index_html = render.render_print_index(book, page_of)
             index_doc, index_root = pdf.layout(
                 index_html, book.config, styles, fetcher, first_page=index_page
             )
@@ -132,15 +133,15 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
             raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
     with stage("pages"):
         pages = pagemap.print_pages(document, roots, book)
-        # The EPUB needs only the page numbers: it is made on the other core while this
-        # one writes the PDF ("epub" below is the time left to wait for it).
-        epub_result = in_background(epub_edition, book, pages, assets, styles / "fonts")
-    with stage("pdf"):
-        pdf_data = pdf.pdf_bytes(document, book.config)
-        pages_count = len(document.pages)
-        del document, roots  # the laid-out boxes are the bulk of the memory
-    with stage("epub"):
-        epub_data = epub_result()
+    # The EPUB needs only the page numbers: it is made on the other core while this one
+    # writes the PDF ("epub" below is the time left to wait for it).
+    with in_background(epub_edition, book, pages, assets, styles / "fonts") as epub_result:
+        with stage("pdf"):
+            pdf_data = pdf.pdf_bytes(document, book.config)
+            pages_count = len(document.pages)
+            del document, roots  # the laid-out boxes are the bulk of the memory
+        with stage("epub"):
+            epub_data = epub_result()
     with stage("write"):
         pdf_path, epub_path = out_dir / PDF_NAME, out_dir / EPUB_NAME
         write_atomically({pdf_path: pdf_data, epub_path: epub_data})
@@ -162,19 +163,14 @@ def epub_edition(
     )
 
 
-def in_background(function: Callable[..., T], *args) -> Callable[[], T]:
-    """Run `function(*args)` in a forked process; return a call that waits for the result.
+@contextmanager
+def in_background(function: Callable[..., T], *args) -> Iterator[Callable[[], T]]:
+    """Run `function(*args)` in a forked process; yield a call that waits for the result.
 
     Fork, not spawn: the child starts at once with everything imported, and shares the
-    parent's memory until either writes to it.
+    parent's memory until either writes to it. Leaving the block, even by an exception,
+    waits for the child, so no process outlives the build.
     """
-    executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future = executor.submit(function, *args)
-
-    def result() -> T:
-        try:
-            return future.result()
-        finally:
-            executor.shutdown()
-
-    return result
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as executor:
+        future = executor.submit(function, *args)
+        yield future.result
