@@ -21,26 +21,12 @@ log = logging.getLogger("oic_book")
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
-BLOCKS = frozenset(
-    [
-        "p",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "dt",
-        "dd",
-        "blockquote",
-        "section",
-        "nav",
-        "div",
-        "pre",
-        "figure",
-    ]
-)
+# fmt: off
+BLOCKS = frozenset([
+    "p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "blockquote", "section",
+    "nav", "div", "pre", "figure",
+])
+# fmt: on
 _SPACE = re.compile(r"\s+")
 _HYPHENS = "\u2010\u00ad"
 
