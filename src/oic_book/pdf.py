@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from . import hyphenation, linebreak_fix
+from . import hyphenation, linebreak_fix, weasyprint_speedups
 from .config import BookConfig
 
 
@@ -80,33 +80,6 @@ def tag_footnotes_as_notes() -> None:
     tags._get_pdf_tag = get_pdf_tag
 
 
-def cache_page_references() -> None:
-    """Cache pydyf's `PDF.page_references` until a page is added.
-
-    pydyf rebuilds the tuple of every page's reference on each access, and WeasyPrint's
-    PDF/UA tagging reads it once per tagged element: pages × elements, 22 % of writing a
-    657-page book (bench/RESULTS.md). The tuple only changes when `add_page` extends the
-    page list, so its length is the cache key. Checked on pydyf 0.13 / WeasyPrint 70.0.
-    """
-    import pydyf
-
-    prop = pydyf.PDF.__dict__.get("page_references")
-    if not isinstance(prop, property) or getattr(prop.fget, "oic_book", False):
-        return
-    original = prop.fget
-
-    def page_references(self):
-        count = len(self.pages["Kids"])
-        cached = self.__dict__.get("_oic_page_references")
-        if cached is None or cached[0] != count:
-            cached = (count, original(self))
-            self.__dict__["_oic_page_references"] = cached
-        return cached[1]
-
-    page_references.oic_book = True
-    pydyf.PDF.page_references = property(page_references)
-
-
 def book_css(config: BookConfig, first_page: int = 1) -> str:
     """The rules that depend on book.yaml: page size and the left running head.
 
@@ -131,7 +104,7 @@ def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page:
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
     tag_footnotes_as_notes()
     linebreak_fix.apply()  # a text box's trailing space must not split a word that fits
-    cache_page_references()
+    weasyprint_speedups.apply()
     fonts = FontConfiguration()
     stylesheets = [
         weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)

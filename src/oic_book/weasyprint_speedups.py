@@ -1,0 +1,103 @@
+"""Two output-preserving fixes for work that grows with pages × references in WeasyPrint 70
+and pydyf 0.13 (profiles in bench/RESULTS.md). Both are caches: the PDF's bytes do not
+change (checked byte for byte at 24, 206 and 1032 pages). On other versions they are not
+applied, and the build is only slower.
+"""
+
+from __future__ import annotations
+
+import copy
+
+
+def apply() -> None:
+    """Install both fixes, once."""
+    _cache_page_references()
+    _index_target_counters()
+
+
+def _cache_page_references() -> None:
+    """Cache pydyf's `PDF.page_references` until a page is added.
+
+    pydyf rebuilds the tuple of every page's reference on each access, and WeasyPrint's
+    PDF/UA tagging reads it once per tagged element: pages × elements. The tuple only
+    changes when `add_page` extends the page list, so its length is the cache key.
+    """
+    import pydyf
+
+    prop = pydyf.PDF.__dict__.get("page_references")
+    if not isinstance(prop, property) or getattr(prop.fget, "oic_book", False):
+        return
+    original = prop.fget
+
+    def page_references(self):
+        count = len(self.pages["Kids"])
+        cached = self.__dict__.get("_oic_page_references")
+        if cached is None or cached[0] != count:
+            cached = (count, original(self))
+            self.__dict__["_oic_page_references"] = cached
+        return cached[1]
+
+    page_references.oic_book = True
+    pydyf.PDF.page_references = property(page_references)
+
+
+def _index_target_counters() -> None:
+    """Let `TargetCollector.cache_target_page_counters` find the boxes that wait for an
+    anchor through an index, instead of scanning every `target-counter()` box.
+
+    WeasyPrint 70 scans all of `counter_lookup_items` for each targeted anchor placed on a
+    page: anchors × references. Those items are only added while boxes are built
+    (`collecting`), and an item's `missing_target_counters` never changes afterwards, so
+    an index by anchor name, rebuilt whenever the number of items changes, visits the
+    same items in the same order, with the same effects.
+    """
+    import weasyprint
+    from weasyprint.css import targets
+
+    collector = targets.TargetCollector
+    if not weasyprint.__version__.startswith("70."):
+        return
+    if getattr(collector.cache_target_page_counters, "oic_book", False):
+        return
+
+    def waiting_for(self, anchor_name):
+        index = self.__dict__.get("_oic_waiting")
+        if index is None or index[0] != len(self.counter_lookup_items):
+            by_anchor: dict[str, list] = {}
+            for (_, css_token), item in self.counter_lookup_items.items():
+                if css_token == "content":
+                    for name in item.missing_target_counters:
+                        by_anchor.setdefault(name, []).append(item)
+            index = (len(self.counter_lookup_items), by_anchor)
+            self.__dict__["_oic_waiting"] = index
+        return index[1].get(anchor_name, ())
+
+    # The body of WeasyPrint 70's method, with the scan replaced by `waiting_for`.
+    def cache_target_page_counters(
+        self, anchor_name, page_counter_values, page_maker_index, page_maker
+    ):
+        if self.collecting:
+            return
+        item = self.target_lookup_items.get(anchor_name)
+        if item and item.state == "up-to-date":
+            item.page_maker_index = page_maker_index
+            if item.cached_page_counter_values != page_counter_values:
+                item.cached_page_counter_values = copy.deepcopy(page_counter_values)
+                for waiting in waiting_for(self, anchor_name):
+                    missing_counters = waiting.missing_target_counters.get(anchor_name)
+                    if missing_counters is None:
+                        continue
+                    if waiting.page_maker_index is None or waiting.page_maker_index >= len(
+                        page_maker
+                    ):
+                        waiting.pending = True
+                        continue
+                    for counter_name in missing_counters:
+                        if page_counter_values.get(counter_name) is not None:
+                            remake_state = page_maker[waiting.page_maker_index][-1]
+                            remake_state["content_changed"] = True
+                            waiting.parse_again(waiting.cached_page_counter_values)
+                            break
+
+    cache_target_page_counters.oic_book = True
+    collector.cache_target_page_counters = cache_target_page_counters
