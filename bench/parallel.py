@@ -31,7 +31,9 @@ import sys, time, json
 from pathlib import Path
 t_start = time.perf_counter()
 project = Path(sys.argv[1]).resolve()
-from oic_book import check, render, pdf
+from oic_book.manuscript import check
+from oic_book import render
+from oic_book.editions import pdf
 book, problems = check.check_project(project)
 assert book is not None, problems.sorted()
 html = render.render_print_html(book)

@@ -233,7 +233,7 @@ def bench_size(
                 python,
                 "-c",
                 (
-                    "import sys,time; from pathlib import Path; from oic_book import check;"
+                    "import sys,time; from pathlib import Path; from oic_book.manuscript import check;"
                     "t=time.perf_counter(); check.check_project(Path(sys.argv[1]));"
                     "print(time.perf_counter()-t)"
                 ),

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from oic_book.build import BuildResult, build
+from oic_book.manuscript.reader import read_book
 from oic_book.model import Book
-from oic_book.reader import read_book
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ import pytest
 from badcases import BAD, ROOT, cases, load, make_project, problem_lines, run_cli
 
 from oic_book import cli
-from oic_book.check import check_project
+from oic_book.manuscript.check import check_project
 
 CASES = cases()
 PLACEHOLDER = b"%PDF-1.7 placeholder from an earlier build\n"
@@ -128,7 +128,7 @@ def _boom(*args, **kwargs):
 
 
 def test_internal_error_is_one_line_without_verbose(monkeypatch, capsys):
-    monkeypatch.setattr("oic_book.check.check_project", _boom)
+    monkeypatch.setattr("oic_book.manuscript.check.check_project", _boom)
     assert cli.main(["check", "-C", str(ROOT)]) == 3
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -136,7 +136,7 @@ def test_internal_error_is_one_line_without_verbose(monkeypatch, capsys):
 
 
 def test_internal_error_raises_with_verbose(monkeypatch):
-    monkeypatch.setattr("oic_book.check.check_project", _boom)
+    monkeypatch.setattr("oic_book.manuscript.check.check_project", _boom)
     with pytest.raises(RuntimeError, match="simulated bug"):
         cli.main(["check", "-v", "-C", str(ROOT)])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oic_book.collation import KAZAKH_ALPHABET, sort_key, sorted_kk
+from oic_book.kazakh.collation import KAZAKH_ALPHABET, sort_key, sorted_kk
 
 
 def test_alphabet() -> None:

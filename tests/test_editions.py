@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from pypdf import PdfReader
 
-from oic_book.collation import sort_key
+from oic_book.kazakh.collation import sort_key
 from oic_book.model import Occurrence
 from oic_book.render import merge_pages
 

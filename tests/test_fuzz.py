@@ -13,7 +13,7 @@ from badcases import BASE, ROOT, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oic_book.check import check_project
+from oic_book.manuscript.check import check_project
 
 CODE = re.compile(r"^[A-Z]\d{3}$")
 

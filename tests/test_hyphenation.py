@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from oic_book.hyphenation import (
+from oic_book.kazakh.hyphenation import (
     CONSONANTS,
     DICTIONARY_PATH,
     SIGNS,

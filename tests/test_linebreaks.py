@@ -2,7 +2,7 @@
 
 WeasyPrint 70 hyphenates the first word of a line whose text runs up to an inline element
 (<a>, <em>...) when that text, trailing space included, is a little wider than the line,
-even though it fits without the space (see `oic_book.linebreak_fix`). The paragraph below
+even though it fits without the space (see `oic_book.weasyprint_fixes.linebreak`). The paragraph below
 is the one from the book where "қысқартулармен" came out as "қыс‐" / "қартулар‐" / "мен".
 """
 
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from oic_book import hyphenation, linebreak_fix
+from oic_book.kazakh import hyphenation
+from oic_book.weasyprint_fixes import linebreak as linebreak_fix
 
 weasyprint = pytest.importorskip("weasyprint")
 from weasyprint.formatting_structure import boxes
@@ -138,7 +139,7 @@ def test_UPSTREAM_weasyprint_still_needs_the_fix(without_fix):
 
     If this fails after a WeasyPrint upgrade, check that the bug is really fixed upstream
     (the reproducer lays out without a short "қартулар‐" line), then delete
-    `oic_book.linebreak_fix`, its call in `pdf.layout` and this test.
+    `oic_book.weasyprint_fixes.linebreak`, its call in `pdf.layout` and this test.
     """
     lines = _lines(PARAGRAPH)
     assert _short_hyphenated_lines(lines) == [f"қартулар{HYPHEN}"], (

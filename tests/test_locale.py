@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from oic_book import locale
+from oic_book.kazakh import locale
 
 _REQUIRED = """
 contents preface glossary notes index chapter page pages page_list landmarks toc_landmark

@@ -609,7 +609,7 @@ def test_fidelity(index):
 
 def test_spelling():
     """hunspell-kk with the project word list flags nothing (the check `make spell` runs)."""
-    from oic_book.check import check_project
+    from oic_book.manuscript.check import check_project
 
     _, problems = check_project(ROOT, spell=True)
     flagged = [p.format() for p in problems.items if p.code.startswith("S")]

@@ -200,7 +200,7 @@ def test_running_heads(built, page_texts):
 
 def test_body_text_is_hyphenated_at_valid_kazakh_syllable_breaks(built):
     """Lines end in a hyphen, and each such break is one the Kazakh rules allow."""
-    from oic_book.hyphenation import hyphenation_points
+    from oic_book.kazakh.hyphenation import hyphenation_points
 
     text = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", str(built.result.pdf), "-"],

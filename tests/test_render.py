@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from oic_book.reader import read_book
+from oic_book.manuscript.reader import read_book
 from oic_book.render import PrintPages, Renderer, render_epub_documents, render_print_html
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -78,7 +78,7 @@ def test_links_point_into_the_right_epub_document():
 
 def test_reading_on_two_cores_gives_the_same_book(monkeypatch, project_root):
     """Large manuscripts are read in two processes; the book must not change."""
-    from oic_book import reader
+    from oic_book.manuscript import reader
 
     book_yaml = project_root / "manuscript" / "book.yaml"
     sequential = read_book(book_yaml)

@@ -16,9 +16,9 @@ from pypdf import PdfReader
 
 from oic_book import build as build_module
 from oic_book.build import build, write_atomically
-from oic_book.check import check_project
+from oic_book.editions.pdf import RefusedURL, make_url_fetcher
 from oic_book.errors import BookError, BuildError
-from oic_book.pdf import RefusedURL, make_url_fetcher
+from oic_book.manuscript.check import check_project
 
 OLD_PDF = b"%PDF-1.7 the previous build\n"
 OLD_EPUB = b"PK the previous build\n"

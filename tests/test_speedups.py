@@ -10,7 +10,7 @@ import pydyf
 import weasyprint
 from weasyprint.css import targets
 
-from oic_book import weasyprint_speedups
+from oic_book.weasyprint_fixes import speedups as weasyprint_speedups
 
 
 def test_speedups_are_installed_once(built):

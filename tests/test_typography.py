@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oic_book.typography import NB_HYPHEN, NBSP, typeset
+from oic_book.kazakh.typography import NB_HYPHEN, NBSP, typeset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "typography.md"
 _ESCAPES = {"⍽": NBSP, "⸗": NB_HYPHEN}

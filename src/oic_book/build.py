@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from . import check, cover, epub, pagemap, pdf, render
+from . import render
+from .editions import cover, epub, pagemap, pdf
 from .errors import BookError, BuildError, Problem
+from .manuscript import check
 
 log = logging.getLogger("oic_book")
 T = TypeVar("T")

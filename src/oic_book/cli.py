@@ -110,7 +110,7 @@ def run() -> None:
 
 
 def _check(args) -> int:
-    from .check import check_project
+    from .manuscript.check import check_project
 
     _, problems = check_project(args.project, spell=args.spell)
     _report(problems.sorted())

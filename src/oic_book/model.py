@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .config import BookConfig
+from .manuscript.config import BookConfig
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Literal
 import jinja2
 from markupsafe import Markup
 
-from . import locale
+from .kazakh import locale
 from .model import Book, IndexEntry, Occurrence
 
 Output = Literal["print", "epub"]

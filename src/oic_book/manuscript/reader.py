@@ -26,10 +26,9 @@ from mdit_py_plugins.attrs import attrs_block_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
 
-from . import collation, hyphenation, lint, typography
-from .config import BookConfig, load_config
-from .errors import BookError, Problems
-from .model import (
+from ..errors import BookError, Problems
+from ..kazakh import collation, hyphenation, typography
+from ..model import (
     Book,
     Footnote,
     GlossaryEntry,
@@ -40,6 +39,8 @@ from .model import (
     Part,
     TermUse,
 )
+from . import lint
+from .config import BookConfig, load_config
 from .sources import LocatedDict, LocatedList, read_text, read_yaml
 
 ROLES = ("term", "index")

@@ -12,8 +12,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from . import hyphenation, linebreak_fix, weasyprint_speedups
-from .config import BookConfig
+from ..kazakh import hyphenation
+from ..manuscript.config import BookConfig
+from ..weasyprint_fixes import linebreak, speedups, tags
 
 
 def _weasyprint():
@@ -56,30 +57,6 @@ def make_url_fetcher(roots: list[Path]):
     return fetcher
 
 
-def tag_footnotes_as_notes() -> None:
-    """Tag footnotes /Note in the PDF structure tree, as PDF/UA asks.
-
-    WeasyPrint 70 chooses a tag from the element name alone and has no /Note, so the
-    print edition writes its notes as <oic-footnote>, mapped here. Still required as of
-    WeasyPrint 70.0 (pinned in pyproject.toml).
-    """
-    from weasyprint.pdf import tags
-
-    if getattr(tags._get_pdf_tag, "oic_book", False):
-        return
-    original = tags._get_pdf_tag
-
-    def get_pdf_tag(tag):
-        if tag == "oic-footnote":
-            return "Note"
-        if tag in ("oic-footnote::footnote-call", "oic-footnote::footnote-marker"):
-            return "Lbl"
-        return original(tag)
-
-    get_pdf_tag.oic_book = True
-    tags._get_pdf_tag = get_pdf_tag
-
-
 def book_css(config: BookConfig, first_page: int = 1) -> str:
     """The rules that depend on book.yaml: page size and the left running head.
 
@@ -102,9 +79,9 @@ def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page:
     from weasyprint.text.fonts import FontConfiguration
 
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
-    tag_footnotes_as_notes()
-    linebreak_fix.apply()  # a text box's trailing space must not split a word that fits
-    weasyprint_speedups.apply()
+    tags.apply()
+    linebreak.apply()  # a text box's trailing space must not split a word that fits
+    speedups.apply()
     fonts = FontConfiguration()
     stylesheets = [
         weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)

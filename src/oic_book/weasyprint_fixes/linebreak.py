@@ -143,7 +143,7 @@ def apply() -> None:
     parameters = list(inspect.signature(original).parameters)
     if parameters != _EXPECTED_PARAMETERS:
         raise RuntimeError(
-            "oic_book.linebreak_fix was checked on WeasyPrint "
+            "oic_book.weasyprint_fixes.linebreak was checked on WeasyPrint "
             f"{CHECKED_ON}; split_first_line now takes {parameters}: review the fix"
         )
     inline.split_first_line = _make_split_first_line(original)

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from .model import Book
-from .render import Document, PageMarker, PageStart, PrintPages
+from ..model import Book
+from ..render import Document, PageMarker, PageStart, PrintPages
 
 log = logging.getLogger("oic_book")
 

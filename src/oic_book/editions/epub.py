@@ -15,10 +15,10 @@ from pathlib import Path
 
 from ebooklib import epub
 
-from . import locale
-from .fonts import FONT_FILES
-from .model import Book
-from .render import Document
+from ..fonts import FONT_FILES
+from ..kazakh import locale
+from ..model import Book
+from ..render import Document
 
 COVER_NAME = "images/cover.png"  # sections/cover.html shows it
 

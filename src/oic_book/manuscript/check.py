@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import fonts, lint
+from .. import fonts
+from ..errors import Problems
+from ..model import Book
+from . import lint
 from .config import BookConfig, load_config
-from .errors import Problems
-from .model import Book
 from .reader import read_manuscript
 
 # Generated text may use these too (running heads, leaders, quotes the renderer writes).
@@ -36,7 +37,7 @@ def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Prob
         check_glossary_use(book, problems)
     check_text(book, project / "styles" / "fonts", problems, manuscript.glossary_terms)
     if spell:
-        from .spelling import check_spelling
+        from ..kazakh.spelling import check_spelling
 
         check_spelling(book, problems)
     return (None if problems.errors else book), problems

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import Problems
+from ..errors import Problems
 from .sources import LocatedDict, LocatedList, read_yaml
 
 # Page sizes WeasyPrint understands by name; others may be given as "148mm 210mm".

@@ -12,8 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .errors import Problems
-from .model import Book
+from ..errors import Problems
+from ..model import Book
 
 DICTIONARY = "kk_KZ"
 _TAG = re.compile(r"<[^>]+>")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .config import BookConfig
+from ..manuscript.config import BookConfig
 
 SIZE = (1600, 2560)  # 1:1.6, the shape most e-reader shops ask for
 BACKGROUND = (11, 77, 59)  # deep green

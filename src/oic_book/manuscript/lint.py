@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import Problems
+from ..errors import Problems
 
 # Tags an author may write as raw HTML: inline phrasing and simple blocks, nothing active.
 ALLOWED_TAGS = frozenset(

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problems
+from ..errors import Problems
 
 
 def read_text(path: Path, problems: Problems) -> str | None:

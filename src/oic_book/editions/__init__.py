@@ -1,0 +1,1 @@
+"""The editions made from the rendered book: print (PDF) and EPUB."""

@@ -1,0 +1,1 @@
+"""Kazakh language support: hyphenation, typography, collation, labels and spelling."""
