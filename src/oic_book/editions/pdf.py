@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -104,4 +107,22 @@ def append_pages(document, other, keep: int):
 def pdf_bytes(document, config: BookConfig) -> bytes:
     """Write the laid-out document to PDF bytes, reproducibly (fixed /ID, no clock)."""
     identifier = hashlib.sha256(config.identifier.encode()).hexdigest()[:32].encode()
-    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+    # fontTools stamps each font subset's `head.modified` with the clock unless
+    # SOURCE_DATE_EPOCH is set (fontTools.misc.timeTools.timestampNow, 4.x): without
+    # this, two builds a second apart differ in every embedded font.
+    with source_date_epoch(config.build_timestamp()):
+        return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+
+
+@contextmanager
+def source_date_epoch(timestamp: int) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH for the libraries that read it, and restore it after."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(timestamp)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
