@@ -11,10 +11,12 @@ they were, and two builds at once never leave a half-written file.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import multiprocessing
 import os
 import posixpath
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ from . import render
 from .editions import cover, epub, pagemap, pdf
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
+from .project import Project
 
 log = logging.getLogger("oic_book")
 T = TypeVar("T")
@@ -103,50 +106,56 @@ def refused_epub_urls(assets) -> list[str]:
 
 def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
     """Build the PDF and the EPUB of the project's manuscript into `out_dir`."""
-    project = project.resolve()
-    styles = project / "styles"
-    with stage("check"):
-        book, problems = check.check_project(project)
-        failing = problems.errors + (problems.warnings if strict else [])
-        if failing or book is None:
-            raise BookError(problems.sorted())
-    with stage("render"):
-        assets = epub.collect_assets(styles)
-        refused = refused_epub_urls(assets)
-        if refused:
-            raise BuildError("refused to package: " + ", ".join(refused))
-        html = render.render_print_html(book)
-        fetcher = pdf.make_url_fetcher([project / "manuscript", styles])
-    with stage("layout"):
-        document, root = pdf.layout(html, book.config, styles, fetcher)
-        roots = [root]
-        if book.index:
-            # The index alone is laid out once more, after the book: only then are the
-            # pages of its entries known, so that ranges can be merged (12, 14–16).
-            page_of = pagemap.anchor_pages(document)
-            index_page = page_of["index"]
-            index_html = render.render_print_index(book, page_of)
-            index_doc, index_root = pdf.layout(
-                index_html, book.config, styles, fetcher, first_page=index_page
-            )
-            document = pdf.append_pages(document, index_doc, keep=index_page - 1)
-            roots.append(index_root)
-        if fetcher.refused:
-            raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
-    with stage("pages"):
-        pages = pagemap.print_pages(document, roots, book)
-    # The EPUB needs only the page numbers: it is made on the other core while this one
-    # writes the PDF ("epub" below is the time left to wait for it).
-    with in_background(epub_edition, book, pages, assets, styles / "fonts") as epub_result:
-        with stage("pdf"):
-            pdf_data = pdf.pdf_bytes(document, book.config)
-            pages_count = len(document.pages)
-            del document, roots  # the laid-out boxes are the bulk of the memory
-        with stage("epub"):
-            epub_data = epub_result()
-    with stage("write"):
-        pdf_path, epub_path = out_dir / PDF_NAME, out_dir / EPUB_NAME
-        write_atomically({pdf_path: pdf_data, epub_path: epub_data})
+    project = Project.at(project)
+    # The types of the files packaged come from our own table and the libraries', not
+    # from /etc/mime.types: the build reads nothing of the machine's, and the EPUB is the
+    # same bytes everywhere (ebooklib and WeasyPrint ask `mimetypes`).
+    mimetypes.knownfiles = []
+    with private_temporary_folder():
+        with stage("check"):
+            book, problems = check.check_project(project.root)
+            failing = problems.errors + (problems.warnings if strict else [])
+            if failing or book is None:
+                raise BookError(problems.sorted())
+        with stage("render"):
+            assets = epub.collect_assets(project)
+            refused = refused_epub_urls(assets)
+            if refused:
+                raise BuildError("refused to package: " + ", ".join(refused))
+            html = render.render_print_html(book)
+            fetcher = pdf.make_url_fetcher(project)
+        with stage("layout"):
+            document, root = pdf.layout(html, book.config, project, fetcher)
+            roots = [root]
+            if book.index:
+                # The index alone is laid out once more, after the book: only then are the
+                # pages of its entries known, so that ranges can be merged (12, 14–16).
+                page_of = pagemap.anchor_pages(document)
+                index_page = page_of["index"]
+                index_html = render.render_print_index(book, page_of)
+                index_doc, index_root = pdf.layout(
+                    index_html, book.config, project, fetcher, first_page=index_page
+                )
+                document = pdf.append_pages(document, index_doc, keep=index_page - 1)
+                roots.append(index_root)
+            if fetcher.refused:
+                raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
+        with stage("pages"):
+            pages = pagemap.print_pages(document, roots, book)
+        # The EPUB needs only the page numbers: it is made on the other core while this one
+        # writes the PDF ("epub" below is the time left to wait for it).
+        with in_background(
+            epub_edition, book, pages, assets, project.styles / "fonts"
+        ) as epub_result:
+            with stage("pdf"):
+                pdf_data = pdf.pdf_bytes(document, book.config)
+                pages_count = len(document.pages)
+                del document, roots  # the laid-out boxes are the bulk of the memory
+            with stage("epub"):
+                epub_data = epub_result()
+        with stage("write"):
+            pdf_path, epub_path = out_dir / PDF_NAME, out_dir / EPUB_NAME
+            write_atomically({pdf_path: pdf_data, epub_path: epub_data})
     log.info("%d pages", pages_count)
     return BuildResult(pdf_path, epub_path, pages_count, tuple(problems.warnings))
 
@@ -163,6 +172,22 @@ def epub_edition(
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )
+
+
+@contextmanager
+def private_temporary_folder() -> Iterator[Path]:
+    """A temporary folder of this build, used by every library that asks `tempfile`, and
+    removed with everything in it however the build ends (WeasyPrint's font folders
+    would otherwise be left behind: their cleanup is in a `__del__` that a fast exit
+    skips)."""
+    folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
+    before = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
