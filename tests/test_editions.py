@@ -4,9 +4,9 @@ accessibility of both."""
 from __future__ import annotations
 
 import re
-import subprocess
 import zipfile
 
+import pdftext
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -32,16 +32,7 @@ def squash(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def pdf_pages(built):
-    count = len(PdfReader(built.result.pdf).pages)
-    return [
-        subprocess.run(
-            ["pdftotext", "-f", str(n), "-l", str(n), str(built.result.pdf), "-"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        for n in range(1, count + 1)
-    ]
+    return pdftext.page_texts(built.result.pdf)
 
 
 @pytest.fixture(scope="module")
