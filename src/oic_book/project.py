@@ -27,6 +27,8 @@ FOLDERS = (MANUSCRIPT, STYLES)
 # No file of a book comes near this; a bigger one is a mistake (or an attack), and
 # refusing it early keeps the build from filling memory.
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# A Markdown or YAML file: 10 MB is some 2,500 pages in one file.
+MAX_TEXT_BYTES = 10 * 1024 * 1024
 
 
 class OutsideProject(ValueError):

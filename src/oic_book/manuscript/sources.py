@@ -13,15 +13,18 @@ from typing import Any
 import yaml
 
 from ..errors import Problems
-from ..project import MANUSCRIPT, FileTooLarge, OutsideProject, read_file
+from ..project import MANUSCRIPT, MAX_TEXT_BYTES, FileTooLarge, OutsideProject, read_file
 
 
 def read_bytes(
-    path: Path, problems: Problems, folders: tuple[str, ...] = (MANUSCRIPT,)
+    path: Path,
+    problems: Problems,
+    folders: tuple[str, ...] = (MANUSCRIPT,),
+    limit: int = MAX_TEXT_BYTES,
 ) -> bytes | None:
     """A project file's bytes (see `project.read_file`), or None with a problem recorded."""
     try:
-        return read_file(path, problems.root, folders)
+        return read_file(path, problems.root, folders, limit)
     except OutsideProject as exc:
         problems.error("E003", path, 1, f"file {exc.reason}")
     except FileNotFoundError:
