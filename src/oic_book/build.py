@@ -26,7 +26,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import render
-from .editions import cover, epub, pagemap, pdf
+from .editions import cover, epub, pagemap, pdf, pdfua
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
 
@@ -141,7 +141,10 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         with stage("pdf"):
             pdf_data = pdf.pdf_bytes(document, book.config)
             pages_count = len(document.pages)
+            link_targets = pdfua.link_targets_of(roots)
             del document, roots  # the laid-out boxes are the bulk of the memory
+        with stage("pdfua"):
+            pdf_data = pdfua.make_accessible(pdf_data, link_targets)
         with stage("epub"):
             epub_data = epub_result()
     with stage("write"):

@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    logging.getLogger("pikepdf").setLevel(logging.WARNING)
     try:
         if args.command == "check":
             return _check(args)
