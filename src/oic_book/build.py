@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from . import render
+from . import EDITIONS, render
 from .editions import cover, epub, pagemap, pdf, pdfua
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
@@ -41,10 +41,21 @@ EPUB_NAME = "oic-book.epub"
 class BuildResult:
     """What a build made, for the caller's summary."""
 
-    pdf: Path
-    epub: Path
+    written: tuple[Path, ...]  # the editions written, in FORMATS order
     pages: int
     warnings: tuple[Problem, ...]
+
+    def path(self, fmt: str) -> Path:
+        """The written file of one edition ("pdf", "epub")."""
+        return next(p for p in self.written if p.suffix == f".{fmt}")
+
+    @property
+    def pdf(self) -> Path:
+        return self.path("pdf")
+
+    @property
+    def epub(self) -> Path:
+        return self.path("epub")
 
 
 @contextmanager
@@ -101,8 +112,14 @@ def refused_epub_urls(assets) -> list[str]:
     return sorted(set(refused))
 
 
-def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
-    """Build the PDF and the EPUB of the project's manuscript into `out_dir`."""
+def build(
+    project: Path, out_dir: Path, strict: bool = False, formats: tuple[str, ...] = EDITIONS
+) -> BuildResult:
+    """Build the editions named in `formats` (default: all) into `out_dir`.
+
+    The print layout is made even for the EPUB alone: its page-list and index carry the
+    print edition's page numbers.
+    """
     project = project.resolve()
     styles = project / "styles"
     with stage("check"):
@@ -137,21 +154,25 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         pages = pagemap.print_pages(document, roots, book)
     # The EPUB needs only the page numbers: it is made on the other core while this one
     # writes the PDF ("epub" below is the time left to wait for it).
-    with in_background(epub_edition, book, pages, assets, styles / "fonts") as epub_result:
-        with stage("pdf"):
-            pdf_data = pdf.pdf_bytes(document, book.config)
-            pages_count = len(document.pages)
-            link_targets = pdfua.link_targets_of(roots)
-            del document, roots  # the laid-out boxes are the bulk of the memory
-        with stage("pdfua"):
-            pdf_data = pdfua.make_accessible(pdf_data, link_targets)
-        with stage("epub"):
-            epub_data = epub_result()
+    outputs: dict[Path, bytes] = {}
+    epub_job = epub_edition if "epub" in formats else _nothing
+    with in_background(epub_job, book, pages, assets, styles / "fonts") as epub_result:
+        pages_count = len(document.pages)
+        if "pdf" in formats:
+            with stage("pdf"):
+                pdf_data = pdf.pdf_bytes(document, book.config)
+                link_targets = pdfua.link_targets_of(roots)
+        del document, roots  # the laid-out boxes are the bulk of the memory
+        if "pdf" in formats:
+            with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
+        if "epub" in formats:
+            with stage("epub"):
+                outputs[out_dir / EPUB_NAME] = epub_result()
     with stage("write"):
-        pdf_path, epub_path = out_dir / PDF_NAME, out_dir / EPUB_NAME
-        write_atomically({pdf_path: pdf_data, epub_path: epub_data})
+        write_atomically(outputs)
     log.info("%d pages", pages_count)
-    return BuildResult(pdf_path, epub_path, pages_count, tuple(problems.warnings))
+    return BuildResult(tuple(outputs), pages_count, tuple(problems.warnings))
 
 
 def epub_edition(
@@ -166,6 +187,10 @@ def epub_edition(
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )
+
+
+def _nothing(*args) -> None:
+    """The background job when no EPUB is asked for."""
 
 
 @contextmanager
