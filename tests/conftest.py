@@ -54,6 +54,15 @@ def every_element(tmp_path_factory) -> Built:
     return Built(result, read_book(project / "manuscript" / "book.yaml"), project / "dist")
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (tests/browser.py)."""
+    from browser import chromium
+
+    with chromium() as instance:
+        yield instance
+
+
 def copy_project(destination: Path) -> Path:
     """A copy of the project's manuscript and styles, for tests that break them."""
     for name in ("manuscript", "styles"):
