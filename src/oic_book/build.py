@@ -28,7 +28,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import EDITIONS, render
-from .editions import cover, epub, pagemap, pdf
+from .editions import cover, epub, pagemap, pdf, pdfua
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
 from .project import Project
@@ -115,6 +115,23 @@ def refused_epub_urls(assets) -> list[str]:
     return sorted(set(refused))
 
 
+@contextmanager
+def private_temporary_folder() -> Iterator[Path]:
+    """A temporary folder of this build, used by every library that asks `tempfile`, and
+    removed with everything in it however the build ends (WeasyPrint's font folders
+    would otherwise be left behind: their cleanup is in a `__del__` that a fast exit
+    skips)."""
+    folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
+    before = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@private_temporary_folder()
 def build(
     project: Path, out_dir: Path, strict: bool = False, formats: tuple[str, ...] = EDITIONS
 ) -> BuildResult:
@@ -128,53 +145,55 @@ def build(
     # from /etc/mime.types: the build reads nothing of the machine's, and the EPUB is the
     # same bytes everywhere (ebooklib and WeasyPrint ask `mimetypes`).
     mimetypes.knownfiles = []
-    with private_temporary_folder():
-        with stage("check"):
-            book, problems = check.check_project(project.root)
-            failing = problems.errors + (problems.warnings if strict else [])
-            if failing or book is None:
-                raise BookError(problems.sorted())
-        with stage("render"):
-            assets = epub.collect_assets(project)
-            refused = refused_epub_urls(assets)
-            if refused:
-                raise BuildError("refused to package: " + ", ".join(refused))
-            html = render.render_print_html(book)
-            fetcher = pdf.make_url_fetcher(project)
-        with stage("layout"):
-            document, root = pdf.layout(html, book.config, project, fetcher)
-            roots = [root]
-            if book.index:
-                # The index alone is laid out once more, after the book: only then are the
-                # pages of its entries known, so that ranges can be merged (12, 14–16).
-                page_of = pagemap.anchor_pages(document)
-                index_page = page_of["index"]
-                index_html = render.render_print_index(book, page_of)
-                index_doc, index_root = pdf.layout(
-                    index_html, book.config, project, fetcher, first_page=index_page
-                )
-                document = pdf.append_pages(document, index_doc, keep=index_page - 1)
-                roots.append(index_root)
-            if fetcher.refused:
-                raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
-        with stage("pages"):
-            pages = pagemap.print_pages(document, roots, book)
-        # The EPUB needs only the page numbers: it is made on the other core while this
-        # one writes the PDF ("epub" below is the time left to wait for it).
-        outputs: dict[Path, bytes] = {}
-        epub_job = epub_edition if "epub" in formats else _nothing
-        fonts_dir = project.styles / "fonts"
-        with in_background(epub_job, book, pages, assets, fonts_dir) as epub_result:
-            pages_count = len(document.pages)
-            if "pdf" in formats:
-                with stage("pdf"):
-                    outputs[out_dir / PDF_NAME] = pdf.pdf_bytes(document, book.config)
-            del document, roots  # the laid-out boxes are the bulk of the memory
-            if "epub" in formats:
-                with stage("epub"):
-                    outputs[out_dir / EPUB_NAME] = epub_result()
-        with stage("write"):
-            write_atomically(outputs)
+    with stage("check"):
+        book, problems = check.check_project(project.root)
+        failing = problems.errors + (problems.warnings if strict else [])
+        if failing or book is None:
+            raise BookError(problems.sorted())
+    with stage("render"):
+        assets = epub.collect_assets(project)
+        refused = refused_epub_urls(assets)
+        if refused:
+            raise BuildError("refused to package: " + ", ".join(refused))
+        html = render.render_print_html(book)
+        fetcher = pdf.make_url_fetcher(project)
+    with stage("layout"):
+        document, root = pdf.layout(html, book.config, project, fetcher)
+        roots = [root]
+        if book.index:
+            # The index alone is laid out once more, after the book: only then are the
+            # pages of its entries known, so that ranges can be merged (12, 14–16).
+            page_of = pagemap.anchor_pages(document)
+            index_page = page_of["index"]
+            index_html = render.render_print_index(book, page_of)
+            index_doc, index_root = pdf.layout(
+                index_html, book.config, project, fetcher, first_page=index_page
+            )
+            document = pdf.append_pages(document, index_doc, keep=index_page - 1)
+            roots.append(index_root)
+        if fetcher.refused:
+            raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
+    with stage("pages"):
+        pages = pagemap.print_pages(document, roots, book)
+    # The EPUB needs only the page numbers: it is made on the other core while this one
+    # writes the PDF ("epub" below is the time left to wait for it).
+    outputs: dict[Path, bytes] = {}
+    epub_job = epub_edition if "epub" in formats else _nothing
+    with in_background(epub_job, book, pages, assets, project.styles / "fonts") as epub_result:
+        pages_count = len(document.pages)
+        if "pdf" in formats:
+            with stage("pdf"):
+                pdf_data = pdf.pdf_bytes(document, book.config)
+                link_targets = pdfua.link_targets_of(roots)
+        del document, roots  # the laid-out boxes are the bulk of the memory
+        if "pdf" in formats:
+            with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
+        if "epub" in formats:
+            with stage("epub"):
+                outputs[out_dir / EPUB_NAME] = epub_result()
+    with stage("write"):
+        write_atomically(outputs)
     log.info("%d pages", pages_count)
     return BuildResult(tuple(outputs), pages_count, tuple(problems.warnings))
 
@@ -195,22 +214,6 @@ def epub_edition(
 
 def _nothing(*args) -> None:
     """The background job when no EPUB is asked for."""
-
-
-@contextmanager
-def private_temporary_folder() -> Iterator[Path]:
-    """A temporary folder of this build, used by every library that asks `tempfile`, and
-    removed with everything in it however the build ends (WeasyPrint's font folders
-    would otherwise be left behind: their cleanup is in a `__del__` that a fast exit
-    skips)."""
-    folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
-    before = tempfile.tempdir
-    tempfile.tempdir = str(folder)
-    try:
-        yield folder
-    finally:
-        tempfile.tempdir = before
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
