@@ -8,6 +8,7 @@ the print edition has been laid out, its page numbers.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -194,7 +195,7 @@ class Renderer:
 
         def replace(match: re.Match[str]) -> str:
             if match["label"] is not None:
-                note = self.notes[match["label"]]
+                note = self.notes[html.unescape(match["label"])]
                 return str(self.macros.noteref(note, self.output, self.expand))
             if match["key"] is not None:
                 return str(
