@@ -137,7 +137,7 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         pages = pagemap.print_pages(document, roots, book)
     # The EPUB needs only the page numbers: it is made on the other core while this one
     # writes the PDF ("epub" below is the time left to wait for it).
-    with in_background(epub_edition, book, pages, assets, styles / "fonts") as epub_result:
+    with in_background(epub_edition, book, pages, assets, styles) as epub_result:
         with stage("pdf"):
             pdf_data = pdf.pdf_bytes(document, book.config)
             pages_count = len(document.pages)
@@ -152,14 +152,14 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
 
 
 def epub_edition(
-    book, pages: render.PrintPages, assets: list[epub.Asset], fonts_dir: Path
+    book, pages: render.PrintPages, assets: list[epub.Asset], styles_dir: Path
 ) -> bytes:
     """The EPUB: the same templates, the print edition's page numbers, the cover, and
     packaging."""
     documents = pagemap.insert_page_markers(
         render.render_epub_documents(book, pages), pages.starts
     )
-    assets = [*assets, epub.cover_asset(cover.cover_png(book.config, fonts_dir))]
+    assets = [*assets, epub.cover_asset(cover.cover_png(book.config, styles_dir))]
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )

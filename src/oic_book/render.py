@@ -15,6 +15,7 @@ from typing import Literal
 import jinja2
 from markupsafe import Markup
 
+from . import fonts
 from .kazakh import locale
 from .model import Book, IndexEntry, Occurrence
 
@@ -130,6 +131,14 @@ def _range_ref(run: list[int], pages: dict[int, str]) -> PageRef:
     return PageRef(label, pages[run[0]])
 
 
+def fonts_credit(book: Book) -> str:
+    """The imprint's line naming the shipped fonts ('' for a project without styles)."""
+    if not (book.config.styles_dir / fonts.FACES_STYLESHEET).is_file():
+        return ""
+    names = fonts.font_names(book.config.styles_dir.resolve())
+    return locale.format("fonts_credit", fonts=locale.join_names(names))
+
+
 class Renderer:
     """Renders the book for one output with the shared templates."""
 
@@ -150,6 +159,7 @@ class Renderer:
             "macros": self.macros,
             "placeholder": f"[{self.labels['placeholder']}]",
             "date_kk": locale.format_date(book.config.date),
+            "fonts_credit": fonts_credit(book),
             "timestamp_iso": timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "href": self.href,
             "expand": self.expand,

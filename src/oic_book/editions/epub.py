@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ebooklib import epub
 
-from ..fonts import FONT_FILES
+from ..fonts import font_faces
 from ..kazakh import locale
 from ..model import Book
 from ..render import Document
@@ -69,14 +69,15 @@ class _Writer(epub.EpubWriter):
 
 
 def collect_assets(styles_dir: Path) -> list[Asset]:
-    """Stylesheets and fonts (their licence is in each font file)."""
+    """Stylesheets and the fonts their `@font-face` rules name (licence in each file)."""
     assets = [
         Asset(f"styles/{name}", "text/css", (styles_dir / name).read_bytes())
         for name in ("base.css", "epub.css")
     ]
+    faces = {face.name: face for face in font_faces(styles_dir.resolve())}
     assets += [
-        Asset(f"styles/fonts/{name}", "font/ttf", (styles_dir / "fonts" / name).read_bytes())
-        for name in FONT_FILES
+        Asset(f"styles/{name}", face.media_type, face.file.read_bytes())
+        for name, face in faces.items()
     ]
     return assets
 

@@ -73,19 +73,44 @@ def book_css(config: BookConfig, first_page: int = 1) -> str:
     )
 
 
+NO_SYSTEM_FONTS = Path(__file__).with_name("no-system-fonts.conf")
+
+
+def closed_font_configuration():
+    """A WeasyPrint font configuration that knows no font of the machine.
+
+    WeasyPrint loads fontconfig's default configuration, which lists every installed
+    font; a generic family (the user agent's `monospace` for code) or a character the
+    stack lacks would then be drawn with, say, DejaVu Sans Mono, and the PDF would
+    depend on the build machine. fontconfig reads FONTCONFIG_FILE when the
+    configuration is made (FcInitLoadConfigAndFonts); ours names no font folder, so
+    only the @font-face fonts exist and any family name resolves to one of them.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    before = os.environ.get("FONTCONFIG_FILE")
+    os.environ["FONTCONFIG_FILE"] = str(NO_SYSTEM_FONTS)
+    try:
+        return FontConfiguration()
+    finally:
+        if before is None:
+            del os.environ["FONTCONFIG_FILE"]
+        else:
+            os.environ["FONTCONFIG_FILE"] = before
+
+
 def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page: int = 1):
     """Lay the print HTML out into pages (the one WeasyPrint layout of the build).
 
     Returns the laid-out document and the root of the element tree it was made from.
     """
     weasyprint = _weasyprint()
-    from weasyprint.text.fonts import FontConfiguration
 
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
     tags.apply()
     linebreak.apply()  # a text box's trailing space must not split a word that fits
     speedups.apply()
-    fonts = FontConfiguration()
+    fonts = closed_font_configuration()
     stylesheets = [
         weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)
         for name in ("base.css", "print.css")

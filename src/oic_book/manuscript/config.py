@@ -85,6 +85,10 @@ class BookConfig:
     def manuscript_dir(self) -> Path:
         return self.path.parent
 
+    @property
+    def styles_dir(self) -> Path:
+        return self.root / "styles"
+
     def build_timestamp(self) -> int:
         """Seconds since the epoch for every date the outputs record.
 
