@@ -116,7 +116,8 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         if refused:
             raise BuildError("refused to package: " + ", ".join(refused))
         html = render.render_print_html(book)
-        fetcher = pdf.make_url_fetcher([project / "manuscript", styles])
+        images = {image.name: (image.path, image.media_type) for image in book.images}
+        fetcher = pdf.make_url_fetcher([project / "manuscript", styles], images)
     with stage("layout"):
         document, root = pdf.layout(html, book.config, styles, fetcher)
         roots = [root]
@@ -159,7 +160,11 @@ def epub_edition(
     documents = pagemap.insert_page_markers(
         render.render_epub_documents(book, pages), pages.starts
     )
-    assets = [*assets, epub.cover_asset(cover.cover_png(book.config, styles_dir))]
+    assets = [
+        *assets,
+        *epub.image_assets(book.images),
+        epub.cover_asset(cover.cover_png(book.config, styles_dir)),
+    ]
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )

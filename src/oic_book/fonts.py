@@ -165,10 +165,11 @@ def font_names(styles_dir: Path) -> tuple[str, ...]:
 
 
 def script_of(char: str) -> str:
-    """A readable script name for a character ("Arabic", "CJK", "Greek", …)."""
-    word = unicodedata.name(char, "").split(" ")[0]
-    if not word:
-        return "unnamed"
+    """A readable script name for a character ("Arabic", "CJK", "Greek", "symbol")."""
+    name = unicodedata.name(char, "")
+    if not any(kind in name for kind in (" LETTER ", "IDEOGRAPH", " SYLLABLE ", " DIGIT ")):
+        return "symbol"
+    word = name.split(" ")[0]
     return word if len(word) <= 3 else word.title()
 
 

@@ -82,6 +82,14 @@ def collect_assets(styles_dir: Path) -> list[Asset]:
     return assets
 
 
+def image_assets(images) -> list[Asset]:
+    """The book's images, under the names the documents use (images/NAME)."""
+    return [
+        Asset(f"images/{image.name}", image.media_type, image.path.read_bytes())
+        for image in images
+    ]
+
+
 def cover_asset(png: bytes) -> Asset:
     """The cover image, as the package's cover-image."""
     return Asset(COVER_NAME, "image/png", png)

@@ -31,8 +31,16 @@ class RefusedURL(ValueError):
     """A resource outside the project's own files was asked for."""
 
 
-def make_url_fetcher(roots: list[Path]):
+IMAGE_SCHEME = "oic-image"
+
+
+def make_url_fetcher(roots: list[Path], images: dict[str, tuple[Path, str]] | None = None):
     """A WeasyPrint URL fetcher that reads only files under `roots`, never the network.
+
+    The book's images are asked for as `oic-image:NAME` (their name in the EPUB), not by
+    path: WeasyPrint names an image in the PDF after a hash of its URL, so a path would
+    make the PDF depend on where the project lives. `images` maps NAME → (file, media
+    type), as checked by `check`.
 
     Every refused URL is recorded in `.refused`, so the build can fail on it instead of
     letting WeasyPrint print a warning and leave a hole in the page.
@@ -41,10 +49,14 @@ def make_url_fetcher(roots: list[Path]):
     from weasyprint.urls import URLFetcherResponse
 
     resolved = [root.resolve() for root in roots]
+    images = images or {}
 
     class ProjectURLFetcher(weasyprint.URLFetcher):
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
+            if parts.scheme == IMAGE_SCHEME and parts.path in images:
+                path, media_type = images[parts.path]
+                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media_type})
             if parts.scheme != "file":
                 self.refused.append(url)
                 raise RefusedURL(f"not a project file: {url}")
@@ -66,10 +78,16 @@ def book_css(config: BookConfig, first_page: int = 1) -> str:
     `first_page` numbers the pages of a document that continues the book (the index).
     """
     title = config.title.replace("\\", "\\\\").replace('"', '\\"')
+    # The outline goes as deep as the contents (book.yaml toc_depth), no deeper.
+    outline = "".join(
+        f"section.part h{level} {{ bookmark-level: "
+        f"{level if level <= config.toc_depth else 'none'}; }}\n"
+        for level in range(2, 7)
+    )
     return (
         f"@page {{ size: {config.page_size}; }}\n"
         f'@page :left {{ @top-left {{ content: "{title}"; }} }}\n'
-        f"@page :first {{ counter-reset: page {first_page}; }}\n"
+        f"@page :first {{ counter-reset: page {first_page}; }}\n" + outline
     )
 
 

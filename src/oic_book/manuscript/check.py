@@ -145,6 +145,11 @@ def check_text(
     # As characters plus "\n", so that each line's uncovered ones are one set difference.
     covered_chars = frozenset(map(chr, covered)) | {"\n"}
     missing_abbreviations: set[tuple[Path, int, str]] = set()
+    for part in book.parts:
+        for line, text in part.other_texts:
+            missing = set(text) - covered_chars
+            if missing:
+                report_missing_glyphs(text, missing, part.path, line, problems)
     sources = [(part.path, part.texts) for part in book.parts]
     sources += [
         (entry.path, ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),))
@@ -167,8 +172,6 @@ def check_text(
             missing = set(text) - covered_chars
             if missing:
                 report_missing_glyphs(text, missing, path, line, problems)
-            if path.suffix == ".md":
-                lint.check_typography(text, path, line, problems)
     for char in _ALWAYS_NEEDED:
         if ord(char) not in covered:
             problems.error(
