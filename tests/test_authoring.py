@@ -26,6 +26,7 @@ from oic_book.errors import BookError, Problems
 from oic_book.manuscript import lint
 from oic_book.manuscript.check import check_project
 from oic_book.manuscript.reader import breakable_url, make_parser
+from oic_book.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "authoring"
@@ -148,7 +149,7 @@ def test_font_list_comes_from_the_stylesheet(tmp_path):
         css.write('\n@font-face { font-family: "OIC Extra"; src: url(fonts/Extra.ttf); }\n')
     from oic_book.editions.epub import collect_assets
 
-    names = {asset.name for asset in collect_assets(styles)}
+    names = {asset.name for asset in collect_assets(Project.at(project))}
     assert "styles/fonts/Extra.ttf" in names
     assert "OIC Extra" in {f.family for f in fonts.font_faces(styles.resolve())}
 

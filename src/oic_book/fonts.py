@@ -10,11 +10,15 @@ author writes can end up in any of them (a heading, a note, a code span).
 from __future__ import annotations
 
 import functools
+import io
+import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import tinycss2
+
+from .project import STYLES, read_file
 
 FACES_STYLESHEET = "base.css"
 STYLESHEETS = ("base.css", "print.css", "epub.css")
@@ -31,7 +35,7 @@ class FontFace:
     """One `@font-face` rule: a family name, its file, weight and style."""
 
     family: str
-    file: Path  # absolute
+    file: Path  # absolute, as the stylesheet names it (links not resolved: see read_font)
     weight: str  # "normal" or "bold" (or a number)
     style: str  # "normal" or "italic"
 
@@ -74,10 +78,17 @@ def _ident(tokens, default: str) -> str:
     return default
 
 
+def read_font(path: Path) -> bytes:
+    """A shipped font's bytes, read through the project's rule (`project.contain`): a font
+    file linked to one of the machine's fonts is refused."""
+    root = next((p.parent for p in path.parents if p.name == STYLES), path.parent)
+    return read_file(path, root, (STYLES,))
+
+
 @functools.lru_cache(maxsize=8)
 def font_faces(styles_dir: Path) -> tuple[FontFace, ...]:
     """The shipped fonts, read from the `@font-face` rules of styles/base.css."""
-    css = (styles_dir / FACES_STYLESHEET).read_text(encoding="utf-8")
+    css = read_file(styles_dir / FACES_STYLESHEET, styles_dir.parent, (STYLES,)).decode("utf-8")
     faces = []
     for rule in tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True):
         if rule.type != "at-rule" or rule.lower_at_keyword != "font-face":
@@ -90,7 +101,7 @@ def font_faces(styles_dir: Path) -> tuple[FontFace, ...]:
         faces.append(
             FontFace(
                 family=family[0],
-                file=(styles_dir / url).resolve(),
+                file=Path(os.path.normpath(styles_dir / url)),
                 weight=_ident(values.get("font-weight", []), "normal"),
                 style=_ident(values.get("font-style", []), "normal"),
             )
@@ -118,7 +129,9 @@ def font_stacks(styles_dir: Path) -> tuple[tuple[str, ...], ...]:
         if not path.is_file():
             continue
         rules = tinycss2.parse_stylesheet(
-            path.read_text(encoding="utf-8"), skip_whitespace=True, skip_comments=True
+            read_file(path, styles_dir.parent, (STYLES,)).decode("utf-8"),
+            skip_whitespace=True,
+            skip_comments=True,
         )
         for rule in _all_rules(rules):
             if rule.type == "at-rule" and rule.lower_at_keyword == "font-face":
@@ -136,7 +149,7 @@ def family_coverage(styles_dir: Path) -> dict[str, frozenset[int]]:
 
     covered: dict[str, frozenset[int]] = {}
     for face in font_faces(styles_dir):
-        cmap = frozenset(TTFont(face.file, lazy=True).getBestCmap())
+        cmap = frozenset(TTFont(io.BytesIO(read_font(face.file)), lazy=True).getBestCmap())
         covered[face.family] = covered[face.family] & cmap if face.family in covered else cmap
     return covered
 
@@ -160,7 +173,8 @@ def font_names(styles_dir: Path) -> tuple[str, ...]:
 
     names: dict[str, None] = {}
     for face in font_faces(styles_dir):
-        names[TTFont(face.file, lazy=True)["name"].getDebugName(1) or face.family] = None
+        font = TTFont(io.BytesIO(read_font(face.file)), lazy=True)
+        names[font["name"].getDebugName(1) or face.family] = None
     return tuple(names)
 
 

@@ -94,14 +94,18 @@ def packaged_name(path: Path, data: bytes, kind: str) -> str:
     )
 
 
-def inspect(path: Path) -> ImageFile:
-    """Check one image file; raise `ImageProblem` saying why it cannot be used."""
-    size = path.stat().st_size
-    if size > MAX_BYTES:
+def inspect(path: Path, root: Path) -> ImageFile:
+    """Check one image file of the project at `root` (read through the project's rule);
+    raise `ImageProblem` saying why it cannot be used."""
+    from ..project import MANUSCRIPT, FileTooLarge, read_file
+
+    try:
+        data = read_file(path, root, (MANUSCRIPT,), limit=MAX_BYTES)
+    except FileTooLarge:
+        size = path.stat().st_size
         raise ImageProblem(
             "L006", f"image is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB"
-        )
-    data = path.read_bytes()
+        ) from None
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         kind = "PNG"
     elif data.startswith(b"\xff\xd8\xff"):

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import Problems
+from ..project import MANUSCRIPT, OutsideProject, contain
 from . import images
 from .images import ImageFile
 
@@ -147,12 +148,15 @@ def check_target(
         return None
     if target.startswith("#"):
         return None  # checked against every id once all parts are read
-    file = images.resolve(path, target) if is_image else path.parent / target.split("#")[0]
-    manuscript = _manuscript_dir(path)
-    if not file.resolve().is_relative_to(manuscript):
-        problems.error(
-            "L004", path, line, f"{kind} points outside the manuscript: {cut(target)}"
-        )
+    named = images.resolve(path, target) if is_image else path.parent / target.split("#")[0]
+    try:
+        file = contain(named, problems.root, (MANUSCRIPT,))
+    except OutsideProject as exc:
+        if "outside" in exc.reason:
+            message = f"{kind} points outside the manuscript: {cut(target)}"
+        else:
+            message = f"{kind} path '{cut(target)}' {exc.reason}"
+        problems.error("L004", path, line, message)
         return None
     if not is_image:
         return None
@@ -162,25 +166,19 @@ def check_target(
     if not alt.strip():
         problems.error("L003", path, line, "image has no alt text")
     try:
-        return images.inspect(file.resolve())
+        return images.inspect(file, problems.root)
     except images.ImageProblem as problem:
         problems.error(problem.code, path, line, f"{problem.message}: {cut(target)}")
     except OSError as exc:
-        problems.error("E001", path, line, f"image cannot be read ({exc.strerror}): {target}")
+        problems.error(
+            "E001", path, line, f"image cannot be read ({exc.strerror}): {cut(target)}"
+        )
     return None
 
 
 def cut(value: str, limit: int = 80) -> str:
     """A value shown in a message, cut with an ellipsis so that lines stay short."""
     return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def _manuscript_dir(path: Path) -> Path:
-    """The manuscript folder a file belongs to (the one holding book.yaml)."""
-    for parent in path.resolve().parents:
-        if (parent / "book.yaml").is_file():
-            return parent
-    return path.resolve().parent
 
 
 def abbreviations(text: str) -> list[str]:
