@@ -450,3 +450,44 @@ def test_an_unusable_image_stops_check_and_build(tmp_path):
     assert [p.code for p in caught.value.problems] == ["L005"]
     assert caught.value.problems[0].path == "manuscript/chapters/01-elements.md"
     assert not (project / "dist").exists()
+
+
+def test_the_pdf_structure_carries_the_language_of_spans_and_paragraphs(outputs):
+    import pikepdf
+
+    with pikepdf.open(outputs.pdf) as pdf:
+        found = set()
+        stack = [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Dictionary):
+                if "/Lang" in node:
+                    found.add((str(node.get("/S")), str(node.Lang)))
+                kids = node.get("/K")
+                if isinstance(kids, pikepdf.Array):
+                    stack.extend(kids)
+                elif kids is not None:
+                    stack.append(kids)
+    assert {("/Span", "ar"), ("/P", "ar"), ("/Span", "en")} <= found
+
+
+def test_the_readme_examples_are_a_valid_chapter(tmp_path):
+    """Every Markdown example of the README's authors' guide checks clean."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = readme.split("## Writing the book", 1)[1].split("\n## ", 1)[0]
+    examples = re.findall(r"```markdown\n(.*?)```", guide, re.DOTALL)
+    assert len(examples) >= 4
+    project = make_project(tmp_path / "p")
+    chapter = project / "manuscript" / "chapters" / "02-languages.md"
+    chapter.write_text(
+        "# Мысалдар\n\n"
+        + "\n\n".join(examples)
+        + "\n\n{term}`ИЫҰ` пен {term}`БҰҰ`.[^renaming-2011]\n\n"
+        + "[^rabat]: Рабат.\n[^renaming-2011]: 2011.\n",
+        encoding="utf-8",
+    )
+    (chapter.parent / "01-elements.md").write_text(
+        "# Бос емес тарау\n\n{#arab}\n## Араб тілі\n\nМәтін.\n", encoding="utf-8"
+    )
+    _, problems = check_project(project)
+    assert [p.format() for p in problems.items] == []
