@@ -50,7 +50,6 @@ PHRASING_TAGS = frozenset(
         "dfn",
         "em",
         "i",
-        "img",
         "ins",
         "kbd",
         "mark",
@@ -101,7 +100,7 @@ FORBIDDEN_TAGS = frozenset(
         "portal",
     ]
 )
-VOID_TAGS = frozenset(["br", "wbr", "img"])
+VOID_TAGS = frozenset(["br", "wbr"])
 
 # Deeper than this, nesting is a mistake: lists in lists in quotes sixteen deep, or
 # spans in spans. markdown-it stops parsing (and drops the text) at 20 levels, and the
@@ -124,7 +123,7 @@ RESERVED_ID = re.compile(
 )
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 MAX_ID = 64
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,4}$")
 _ALIGNMENT = re.compile(r"^text-align:(?:left|right|center)$")
 _DATETIME = re.compile(r"^[0-9T:+.Z -]{1,40}$")
 MAX_ATTRIBUTE = 300
@@ -151,7 +150,7 @@ class Site:
 
     def nested_too_deep(self, what: str) -> None:
         if not self.too_deep:
-            self.error("M004", f"{what} nested more than {MAX_DEPTH} levels deep")
+            self.error("M007", f"{what} nested more than {MAX_DEPTH} levels deep")
         self.too_deep = True
 
 
@@ -253,9 +252,11 @@ def check_attribute(tag: str, name: str, value: object, site: Site) -> bool:
 def _check_token_attributes(token: Token, site: Site, ids: list[tuple[str, int]]) -> None:
     """Judge a token's attributes, and those a plugin set aside, with the one list."""
     tag = token.tag or token.type
+    refused = []
     for name, value in list(token.attrs.items()):
         if not check_attribute(tag, name, value, site):
             del token.attrs[name]
+            refused.append(name)
         elif name == "id":
             ids.append((str(value), site.line))
     set_aside = (token.meta or {}).pop("insecure_attrs", None) or {}
@@ -264,6 +265,10 @@ def _check_token_attributes(token: Token, site: Site, ids: list[tuple[str, int]]
             token.attrs[name] = value
             if name == "id":
                 ids.append((str(value), site.line))
+        else:
+            refused.append(name)
+    if refused:  # reported here; later rules must not report them as missing
+        token.meta = {**(token.meta or {}), "refused_attrs": refused}
 
 
 @dataclass
@@ -302,6 +307,10 @@ class _RawHTML(HTMLParser):
             if not closed and tag not in VOID_TAGS:
                 self.skipping += 1
             return
+        if tag == "img":
+            # An image is a file the builder checks and packages: the Markdown form only.
+            site.error("H002", '<img> is not supported; write ![alt text](path "Caption")')
+            return
         if tag not in ALLOWED_TAGS:
             site.error("H002", f"HTML tag <{shorten(tag, 30)}> is not in the allowed list")
             return
@@ -316,9 +325,7 @@ class _RawHTML(HTMLParser):
                     self.found.ids.append((value or "", site.line))
                 elif name == "href" and (value or "").startswith("#"):
                     self.found.links.append((unquote(value[1:]), site.line))
-        if tag == "img" and not dict(attrs).get("alt"):
-            site.error("L003", "image has no alt text")
-        if tag in ("a", "img"):
+        if tag == "a":
             from .lint import check_target
 
             for name, value in kept:
