@@ -24,6 +24,8 @@ from .model import Book, Heading, IndexEntry, Occurrence
 Output = Literal["print", "epub"]
 
 _PLACEHOLDER = re.compile(
+    # The word before a note call comes with it: the call must never begin a line.
+    r'(?P<word>(?:<span class="nohyph">[^<>]*</span>)?[^\s<>]*)'
     r'<oic-note label="(?P<label>[^"]*)"></oic-note>'
     r'|<oic-term key="(?P<key>[^"]*)" id="(?P<tid>[^"]*)"(?P<first> first="1")?>(?P<ttext>.*?)</oic-term>'
     r'|<oic-index id="(?P<iid>[^"]*)">(?P<itext>.*?)</oic-index>'
@@ -82,13 +84,16 @@ class Document:
 
 def make_environment() -> jinja2.Environment:
     """The single Jinja environment: package templates, autoescape on, strict names."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("oic_book", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
     )
+    # A web address as text that breaks only at <wbr/> points (never with a hyphen).
+    env.filters["url"] = lambda url: Markup(breakable_url(str(url)))
+    return env
 
 
 def document_names(book: Book) -> dict[str, str]:
@@ -242,7 +247,10 @@ class Renderer:
         def replace(match: re.Match[str]) -> str:
             if match["label"] is not None:
                 note = self.notes[html.unescape(match["label"])]
-                return str(self.macros.noteref(note, self.output, self.expand))
+                call = str(self.macros.noteref(note, self.output, self.expand))
+                if not match["word"]:
+                    return call
+                return f'<span class="noteword">{match["word"]}{call}</span>'
             if match["key"] is not None:
                 return str(
                     self.macros.term(

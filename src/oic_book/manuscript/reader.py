@@ -973,7 +973,7 @@ def _definition_html(
         for child in token.children or ():
             if child.type == "image":
                 state.problems.error(
-                    "L008", state.path, child.meta["line"], "an image cannot be in the glossary"
+                    "L005", state.path, child.meta["line"], "an image cannot be in the glossary"
                 )
         token.children = [c for c in token.children or () if c.type != "image"]
     state.links = list(found.links)  # and Markdown links, as it renders
