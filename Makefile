@@ -11,7 +11,7 @@ SOURCES := pyproject.toml \
 	$(shell find manuscript styles src -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info/*' 2>/dev/null | LC_ALL=C sort) \
 	$(shell find manuscript styles src/oic_book -type d ! -name __pycache__ 2>/dev/null | LC_ALL=C sort)
 
-.PHONY: book test check spell bench clean patterns
+.PHONY: book test check spell bench calibre clean patterns
 
 book: $(DIST)/oic-book.pdf $(DIST)/oic-book.epub
 
@@ -27,6 +27,11 @@ spell: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	@sh tests/tools.sh
 	$(BIN)/python -m pytest -q
+
+# The EPUB through calibre (Debian package, not installed by make test): AZW3 and PDF
+# conversion without warnings, one cover page, no blank page, calibre's "Check book".
+calibre: $(VENV)/.installed-test $(DIST)/oic-book.epub
+	$(BIN)/python tests/calibre.py $(DIST)/oic-book.epub
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
