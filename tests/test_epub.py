@@ -97,10 +97,14 @@ def _tree(entries, child_path: str, label_path: str, href_path: str, ns) -> list
     ]
 
 
-def test_ncx_is_the_nav_contents_nested_as_deep(archive, docs, built):
+@pytest.mark.parametrize("name", ["built", "every_element"])
+def test_ncx_is_the_nav_contents_nested_as_deep(request, name):
     """Readers that use the NCX (Kobo's Adobe renderer, older ones) see the same
-    contents as the nav, sections under their chapters, with the right depth."""
-    ncx = etree.fromstring(archive.read("EPUB/toc.ncx"))
+    contents as the nav, sections under their chapters, as deep as book.yaml's toc_depth."""
+    built = request.getfixturevalue(name)
+    with zipfile.ZipFile(built.result.epub) as archive:
+        ncx = etree.fromstring(archive.read("EPUB/toc.ncx"))
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
     n = {"n": "http://www.daisy.org/z3986/2005/ncx/"}
     from_ncx = _tree(
         ncx.xpath("/n:ncx/n:navMap/n:navPoint", namespaces=n),
@@ -109,15 +113,18 @@ def test_ncx_is_the_nav_contents_nested_as_deep(archive, docs, built):
         "n:content/@src",
         n,
     )
-    toc = docs["nav.xhtml"].xpath("//x:nav[@epub:type='toc']", namespaces=NS)[0]
+    toc = nav.xpath("//x:nav[@epub:type='toc']", namespaces=NS)[0]
     from_nav = _tree(
         toc.xpath("x:ol/x:li", namespaces=NS), "x:ol/x:li", "x:a//text()", "x:a/@href", NS
     )
     assert from_ncx == from_nav
-    sections = sum(1 for part in built.book.parts for h in part.headings if h.level == 2)
-    assert sum(len(children) for _, _, children in from_ncx) == sections > 0
-    depth = ncx.xpath("string(//n:meta[@name='dtb:depth']/@content)", namespaces=n)
-    assert depth == "2"
+
+    def depth(entries) -> int:
+        return max((1 + depth(children) for _, _, children in entries), default=0)
+
+    assert depth(from_ncx) == built.book.config.toc_depth
+    declared = ncx.xpath("string(//n:meta[@name='dtb:depth']/@content)", namespaces=n)
+    assert declared == str(built.book.config.toc_depth)
     orders = [int(o) for o in ncx.xpath("//n:navPoint/@playOrder", namespaces=n)]
     assert orders == list(range(1, len(orders) + 1))
 
@@ -192,3 +199,41 @@ def test_every_internal_link_resolves(docs):
             doc = doc or name
             assert doc in ids, f"{name}: {href}"
             assert not fragment or fragment in ids[doc], f"{name}: {href}"
+
+
+GENERIC_FAMILIES = {"serif", "sans-serif", "monospace"}
+
+
+def test_font_names_match_the_embedded_fonts_and_stacks_end_generic(archive):
+    """calibre's check and some readers match a font by the family name inside its file;
+    each stack ends in a generic family for readers with the book's fonts turned off."""
+    import io
+
+    import tinycss2
+    from fontTools.ttLib import TTFont
+
+    from oic_book import fonts
+
+    faces = stacks = 0
+    for name in archive.namelist():
+        if not name.endswith(".css"):
+            continue
+        for rule in tinycss2.parse_stylesheet(
+            archive.read(name).decode(), skip_whitespace=True, skip_comments=True
+        ):
+            if rule.type == "at-rule" and rule.lower_at_keyword == "font-face":
+                values = fonts._declarations(rule)
+                family = fonts._families(values["font-family"])[0]
+                url = next(t.value for t in values["src"] if t.type == "url")
+                path = f"EPUB/styles/{url}"
+                inside = TTFont(io.BytesIO(archive.read(path)))["name"].getDebugName(1)
+                assert family == inside, (url, family, inside)
+                faces += 1
+            elif rule.type == "qualified-rule":
+                stack = fonts._declarations(rule).get("font-family")
+                if stack:
+                    assert fonts._families(stack)[-1] in GENERIC_FAMILIES, fonts._families(
+                        stack
+                    )
+                    stacks += 1
+    assert faces >= 6 and stacks >= 3

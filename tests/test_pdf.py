@@ -54,7 +54,7 @@ def test_every_font_is_shipped_embedded_and_subset(built):
     assert listed, "no fonts listed"
     for font in listed:
         assert re.fullmatch(
-            r"[A-Z]{6}\+OIC-(Serif|Sans)(-Bold|-Italic|-BoldItalic)?", font.name
+            r"[A-Z]{6}\+Noto-(Serif|Sans)(-Bold|-Italic|-BoldItalic)?", font.name
         ), font
         assert font.embedded and font.subset and font.unicode, font
 

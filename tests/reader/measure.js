@@ -83,34 +83,47 @@
     return found;
   }
 
-  /* Lines (a block's words at one height in one column) and their widest word gap. */
+  /* Lines (a block's words at one height in one column) and their widest word gap.
+     A word belongs to a line when their boxes overlap by more than half the smaller
+     height: raised, lowered and other-script text (sup, sub, Arabic) stays on its line.
+     Preformatted text is left out: its spaces are content. */
   function lines(doc, cols, found) {
     const win = doc.defaultView;
-    const byLine = new Map();
-    const blocks = new Map();
+    const groups = new Map();
+    const preformatted = cached((block) => /^pre|break-spaces/.test(win.getComputedStyle(block).whiteSpace));
     for (const word of found) {
+      if (preformatted(word.block)) continue;
       for (const rect of word.rects) {
-        if (!blocks.has(word.block)) blocks.set(word.block, blocks.size);
-        const index = blocks.get(word.block);
-        const key = index + ":" + cols.index(rect.left + 0.5) + ":" + Math.round(rect.bottom);
-        if (!byLine.has(key)) byLine.set(key, { block: word.block, rects: [] });
-        byLine.get(key).rects.push(rect);
+        const key = word.block;
+        if (!groups.has(key)) groups.set(key, []);
+        const column = cols.index(rect.left + 0.5);
+        const height = rect.bottom - rect.top;
+        let line = groups.get(key).find((l) => l.column === column
+          && Math.min(l.bottom, rect.bottom) - Math.max(l.top, rect.top)
+             > 0.5 * Math.min(height, l.bottom - l.top));
+        if (!line) {
+          line = { column, top: rect.top, bottom: rect.bottom, rects: [], block: word.block };
+          groups.get(key).push(line);
+        }
+        line.rects.push(rect);
       }
     }
     const result = [];
-    for (const line of byLine.values()) {
-      const em = parseFloat(win.getComputedStyle(line.block).fontSize);
-      const rects = line.rects.sort((a, b) => a.left - b.left);
-      let widest = 0;
-      for (let i = 1; i < rects.length; i++) {
-        widest = Math.max(widest, (rects[i].left - rects[i - 1].right) / em);
+    for (const blockLines of groups.values()) {
+      for (const line of blockLines) {
+        const em = parseFloat(win.getComputedStyle(line.block).fontSize);
+        const rects = line.rects.sort((a, b) => a.left - b.left);
+        let widest = 0;
+        for (let i = 1; i < rects.length; i++) {
+          widest = Math.max(widest, (rects[i].left - rects[i - 1].right) / em);
+        }
+        result.push({
+          block: describe(line.block),
+          align: win.getComputedStyle(line.block).textAlign,
+          words: rects.length,
+          widest: Math.round(widest * 100) / 100,
+        });
       }
-      result.push({
-        block: describe(line.block),
-        align: win.getComputedStyle(line.block).textAlign,
-        words: rects.length,
-        widest: Math.round(widest * 100) / 100,
-      });
     }
     return result;
   }
@@ -128,12 +141,15 @@
       }
     }
     for (const element of doc.body.querySelectorAll("img, svg, table, pre, figure")) {
-      const rect = element.getBoundingClientRect();
-      if (rect.width === 0) continue;
-      const k = cols.index(rect.left + 0.5);
-      if (rect.right > cols.right(k) + 0.5 || rect.height > cols.height + 0.5) {
-        out.push({ what: element.localName, where: describe(element),
-                   width: rect.width, height: rect.height });
+      // A table or a code block may run on over pages: each page's fragment must fit.
+      const picture = !/^(table|pre)$/.test(element.localName);
+      for (const rect of element.getClientRects()) {
+        if (rect.width === 0) continue;
+        const k = cols.index(rect.left + 0.5);
+        if (rect.right > cols.right(k) + 0.5 || (picture && rect.height > cols.height + 0.5)) {
+          out.push({ what: element.localName, where: describe(element),
+                     width: rect.width, height: rect.height });
+        }
       }
     }
     return out;

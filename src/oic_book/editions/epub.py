@@ -26,6 +26,11 @@ COVER_NAME = "images/cover.png"  # sections/cover.html shows it
 FONT_MEDIA_TYPE = "application/vnd.ms-opentype"
 
 
+def epub_font_type(media_type: str) -> str:
+    """The manifest media type of a font file: FONT_MEDIA_TYPE for TrueType/OpenType."""
+    return FONT_MEDIA_TYPE if media_type in ("font/ttf", "font/otf") else media_type
+
+
 @dataclass(frozen=True)
 class Asset:
     """A file copied into the EPUB as it is: stylesheet, font or image."""
@@ -162,17 +167,12 @@ def collect_assets(project: Project) -> list[Asset]:
     ]
     faces = {face.name: face for face in font_faces(styles)}
     assets += [
-<<<<<<< HEAD
         Asset(
-            f"styles/fonts/{name}",
-            FONT_MEDIA_TYPE,
-            project.read(styles / "fonts" / name, (STYLES,)),
+            f"styles/{name}",
+            epub_font_type(face.media_type),
+            project.read(face.file, (STYLES,)),
         )
-        for name in FONT_FILES
-=======
-        Asset(f"styles/{name}", face.media_type, project.read(face.file, (STYLES,)))
         for name, face in faces.items()
->>>>>>> main
     ]
     return assets
 
