@@ -84,13 +84,16 @@ class Document:
 
 def make_environment() -> jinja2.Environment:
     """The single Jinja environment: package templates, autoescape on, strict names."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("oic_book", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
     )
+    # A web address as text that breaks only at <wbr/> points (never with a hyphen).
+    env.filters["url"] = lambda url: Markup(breakable_url(str(url)))
+    return env
 
 
 def document_names(book: Book) -> dict[str, str]:
