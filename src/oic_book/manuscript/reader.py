@@ -40,6 +40,7 @@ from ..model import (
     Part,
     TermUse,
 )
+from ..processes import child_setup, signals_held
 from . import lint
 from .config import BookConfig, load_config
 from .images import ImageFile
@@ -1059,8 +1060,11 @@ def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
     _SHARED["context"] = (md, glossary, named or frozenset(), problems.root)
     size = sum(job.path.stat().st_size for job in jobs if job.path.is_file())
     if size > PARALLEL_BYTES and len(jobs) > 1 and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_read_part_job, jobs, chunksize=max(1, len(jobs) // 8)))
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(2, mp_context=context, initializer=child_setup) as pool:
+            with signals_held():  # workers are forked here; see processes.in_background
+                mapped = pool.map(_read_part_job, jobs, chunksize=max(1, len(jobs) // 8))
+            results = list(mapped)
     else:
         results = [_read_part_job(job) for job in jobs]
     front: list[Part] = []
