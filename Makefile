@@ -15,7 +15,7 @@ OUTPUTS := $(DIST)/oic-book.pdf $(DIST)/oic-book.epub
 # tried again.
 BUILT  := $(VENV)/.built-sources
 
-.PHONY: book test check spell bench clean patterns
+.PHONY: book test check spell bench calibre clean patterns
 
 book: $(VENV)/.installed
 	@state="$(SOURCES_STATE)"; \
@@ -34,6 +34,11 @@ spell: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	@sh tests/tools.sh
 	$(BIN)/python -m pytest -q
+
+# The EPUB through calibre (Debian package, not installed by make test): AZW3 and PDF
+# conversion without warnings, one cover page, no blank page, calibre's "Check book".
+calibre: $(VENV)/.installed-test $(DIST)/oic-book.epub
+	$(BIN)/python tests/calibre.py $(DIST)/oic-book.epub
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py

@@ -248,7 +248,7 @@ class Renderer:
 
         def replace(match: re.Match[str]) -> str:
             if match["label"] is not None:
-                note = self.notes[match["label"]]
+                note = self.notes[html.unescape(match["label"])]
                 call = str(self.macros.noteref(note, self.output, self.expand))
                 if not match["word"]:
                     return call
