@@ -555,3 +555,12 @@ def test_spelling_sees_only_kazakh_text(tmp_path):
     for foreign in ("Organisation", "United", "التعاون", "المتحدة", "coopération"):
         assert foreign not in seen
     assert "Халықаралық" in seen and "Кітаптың элементтері" in seen
+
+
+def test_figures_tables_and_arabic_keep_the_pdf_conforming_to_pdf_ua(outputs):
+    import page
+
+    report = page.validate_pdf_bytes(
+        outputs.pdf.read_bytes(), profile=page.ValidationProfile.PDF_UA_1
+    )
+    assert report.is_compliant, sorted({f.rule_id for f in report.failures})
