@@ -1,4 +1,5 @@
-# oic-book: `make book` builds dist/oic-book.{pdf,epub}; `make test` runs the suite.
+# oic-book: `make book` builds dist/oic-book.{pdf,epub} and the web edition dist/site/;
+# `make test` runs the suite; `make preview` serves a live preview while you write.
 # Both create the virtualenv in .venv on first use.
 PYTHON ?= python3
 VENV   := .venv
@@ -11,12 +12,19 @@ SOURCES := pyproject.toml \
 	$(shell find manuscript styles src -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info/*' 2>/dev/null | LC_ALL=C sort) \
 	$(shell find manuscript styles src/oic_book -type d ! -name __pycache__ 2>/dev/null | LC_ALL=C sort)
 
-.PHONY: book test check spell bench clean patterns
+.PHONY: book site preview test check spell bench clean patterns
 
-book: $(DIST)/oic-book.pdf $(DIST)/oic-book.epub
+# The three editions are made by one build: the web edition takes the print edition's page
+# numbers from its layout. `make site` is the same target, by the name of its third output.
+book site: $(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html
 
-$(DIST)/oic-book.pdf $(DIST)/oic-book.epub &: $(VENV)/.installed $(SOURCES)
+$(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html &: $(VENV)/.installed $(SOURCES)
 	$(BIN)/oic-book build --strict
+
+# Live preview on http://127.0.0.1:8000/ (PORT=… to change); Ctrl-C stops it.
+PORT ?= 8000
+preview: $(VENV)/.installed
+	$(BIN)/oic-book serve --port $(PORT)
 
 check: $(VENV)/.installed
 	$(BIN)/oic-book check --strict

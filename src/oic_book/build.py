@@ -1,11 +1,14 @@
 """The pipeline, stage by stage: read → check → render → lay out → write.
 
     manuscript ──► reader ──► model.Book ──► render ──► pdf  ──► dist/oic-book.pdf
-                                                  └──► epub ──► dist/oic-book.epub
+                                                  ├──► epub ──► dist/oic-book.epub
+                                                  └──► web  ──► dist/site/
 
-Outputs are written to temporary files in the output folder and renamed into place only
-when both are complete, so a failed or interrupted build leaves the previous ones as
-they were, and two builds at once never leave a half-written file.
+The EPUB and the web edition take the print edition's page numbers from its layout.
+Outputs are written to temporary files (the site to a temporary folder) in the output
+folder and renamed into place only when all are complete, so a failed or interrupted build
+leaves the previous ones as they were, and two builds at once never leave a half-written
+file.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import multiprocessing
 import os
 import posixpath
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -26,15 +30,15 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import render
-from .editions import cover, epub, pagemap, pdf
+from .editions import cover, epub, pagemap, pdf, web
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
 
 log = logging.getLogger("oic_book")
 T = TypeVar("T")
 
-PDF_NAME = "oic-book.pdf"
-EPUB_NAME = "oic-book.epub"
+PDF_NAME = web.PDF_NAME
+EPUB_NAME = web.EPUB_NAME
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class BuildResult:
 
     pdf: Path
     epub: Path
+    site: Path
     pages: int
     warnings: tuple[Problem, ...]
 
@@ -135,20 +140,34 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
             raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
     with stage("pages"):
         pages = pagemap.print_pages(document, roots, book)
-    # The EPUB needs only the page numbers: it is made on the other core while this one
-    # writes the PDF ("epub" below is the time left to wait for it).
-    with in_background(epub_edition, book, pages, assets, styles / "fonts") as epub_result:
-        with stage("pdf"):
-            pdf_data = pdf.pdf_bytes(document, book.config)
-            pages_count = len(document.pages)
-            del document, roots  # the laid-out boxes are the bulk of the memory
-        with stage("epub"):
-            epub_data = epub_result()
-    with stage("write"):
-        pdf_path, epub_path = out_dir / PDF_NAME, out_dir / EPUB_NAME
-        write_atomically({pdf_path: pdf_data, epub_path: epub_data})
+    # The EPUB and the web edition need only the page numbers: they are made on the other
+    # core while this one writes the PDF ("epub" and "web" below are the time left to wait
+    # for them). The site is made in a hidden folder of out_dir, put in place last.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
+    try:
+        with (
+            in_background(epub_edition, book, pages, assets, styles / "fonts") as epub_result,
+            in_background(web.stage_site, book, pages, styles, staged_site) as site_result,
+        ):
+            with stage("pdf"):
+                pdf_data = pdf.pdf_bytes(document, book.config)
+                pages_count = len(document.pages)
+                del document, roots  # the laid-out boxes are the bulk of the memory
+            with stage("epub"):
+                epub_data = epub_result()
+            with stage("web"):
+                site_result()
+        with stage("write"):
+            pdf_path, epub_path = out_dir / PDF_NAME, out_dir / EPUB_NAME
+            site_path = out_dir / web.SITE_DIR
+            web.write_files(staged_site, {PDF_NAME: pdf_data, EPUB_NAME: epub_data})
+            write_atomically({pdf_path: pdf_data, epub_path: epub_data})
+            web.replace_folder(staged_site, site_path)
+    finally:
+        shutil.rmtree(staged_site, ignore_errors=True)
     log.info("%d pages", pages_count)
-    return BuildResult(pdf_path, epub_path, pages_count, tuple(problems.warnings))
+    return BuildResult(pdf_path, epub_path, site_path, pages_count, tuple(problems.warnings))
 
 
 def epub_edition(

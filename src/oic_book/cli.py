@@ -19,7 +19,7 @@ from .errors import BookError, BuildError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oic-book",
-        description="Build the Kazakh book on the OIC as a print PDF and an EPUB 3.",
+        description="Build the Kazakh book on the OIC as a print PDF, an EPUB 3 and a web edition.",
     )
     parser.add_argument("--version", action="version", version=f"oic-book {__version__}")
     common = argparse.ArgumentParser(add_help=False)
@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build = commands.add_parser(
-        "build", parents=[common], help="check the manuscript, then write the PDF and EPUB"
+        "build",
+        parents=[common],
+        help="check the manuscript, then write the PDF, the EPUB and the web edition",
     )
     build.add_argument(
         "-o", "--out", type=Path, default=None, help="output folder (default: PROJECT/dist)"
@@ -131,8 +133,8 @@ def _build(args) -> int:
     _report(result.warnings)
     if not args.quiet:
         print(
-            f"oic-book: wrote {os.path.relpath(result.pdf)} ({result.pages} pages) and "
-            f"{os.path.relpath(result.epub)}",
+            f"oic-book: wrote {os.path.relpath(result.pdf)} ({result.pages} pages), "
+            f"{os.path.relpath(result.epub)} and {os.path.relpath(result.site)}/",
             file=sys.stderr,
         )
     return 0

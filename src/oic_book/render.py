@@ -1,4 +1,4 @@
-"""One Jinja2 template set → the print HTML and the EPUB's XHTML documents.
+"""One Jinja2 template set → the print HTML, the EPUB's XHTML and the web edition's pages.
 
 Per-output differences live in the templates (the `output` flag and `macros.html`) and in
 the CSS layers; this module only supplies the context: labels, link targets and, once
@@ -18,7 +18,7 @@ from markupsafe import Markup
 from .kazakh import locale
 from .model import Book, IndexEntry, Occurrence
 
-Output = Literal["print", "epub"]
+Output = Literal["print", "epub", "web"]
 
 _PLACEHOLDER = re.compile(
     r'<oic-note label="(?P<label>[^"]*)"></oic-note>'
@@ -76,13 +76,24 @@ class Document:
 
 def make_environment() -> jinja2.Environment:
     """The single Jinja environment: package templates, autoescape on, strict names."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("oic_book", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
     )
+    env.filters["second_copy"] = second_copy
+    return env
+
+
+_ID_ATTRIBUTE = re.compile(r'\sid="[^"]*"')
+
+
+def second_copy(html: str) -> Markup:
+    """Markup shown a second time on the same page (the web edition's side notes): without
+    its ids, which must stay unique, and with its links out of the keyboard's tab order."""
+    return Markup(_ID_ATTRIBUTE.sub("", str(html)).replace("<a ", '<a tabindex="-1" '))
 
 
 def document_names(book: Book) -> dict[str, str]:
@@ -142,6 +153,7 @@ class Renderer:
         self.doc_of = document_names(book)
         self.macros = self.env.get_template("macros.html").make_module({"labels": self.labels})
         self.notes = {n.label: n for part in book.parts for n in part.footnotes}
+        self.part_of = {f"{part.slug}.xhtml": part for part in book.parts}
         timestamp = dt.datetime.fromtimestamp(book.config.build_timestamp(), dt.UTC)
         self.context = {
             "book": book,
@@ -157,17 +169,30 @@ class Renderer:
             "page_of": self.page_of,
             "index_refs": self.index_refs,
             "page_list": self.pages.markers,
+            "ref_label": self.ref_label,
             "stylesheets": [],
         }
 
     def href(self, target: str) -> str:
-        """A link to an id: in-document for print, document#id for the EPUB."""
+        """A link to an id: in-document for print, document#id for the EPUB and the web."""
         if self.output == "print":
             return f"#{target}"
         doc = self.doc_of.get(target)
         if doc is None:
             return f"#{target}"
-        return doc if doc == f"{target}.xhtml" else f"{doc}#{target}"
+        name = web_name(doc) if self.output == "web" else doc
+        return name if doc == f"{target}.xhtml" else f"{name}#{target}"
+
+    def ref_label(self, anchor: str) -> str:
+        """The text of a link to a place in the book: its printed page if known, else (the
+        web edition before the PDF is laid out) the chapter that holds it."""
+        page = self.page_of(anchor)
+        if page:
+            return page
+        part = self.part_of.get(self.doc_of.get(anchor, ""))
+        if part is None:
+            return ""
+        return self.labels["chapter"].format(n=part.number) if part.number else part.title
 
     def page_of(self, anchor: str) -> str:
         """The printed page of an anchor, as text ('' before the layout is known)."""
@@ -184,9 +209,17 @@ class Renderer:
         ]
 
     def index_refs(self, entry: IndexEntry) -> list[PageRef]:
-        """Page references of an index entry; one link per occurrence before layout."""
+        """Page references of an index entry; one link per occurrence before layout (the
+        web edition, which has no pages then, links to the first occurrence in each part,
+        labelled with the part)."""
         if self.pages.page_of:
             return merge_pages(entry.occurrences, self.pages.page_of)
+        if self.output == "web":
+            first = {occ.part: occ.anchor for occ in reversed(entry.occurrences)}
+            return [
+                PageRef(self.ref_label(a), a)
+                for a in dict.fromkeys(first[occ.part] for occ in entry.occurrences)
+            ]
         return [PageRef("", occ.anchor) for occ in entry.occurrences]
 
     def expand(self, body_html: str) -> Markup:
@@ -229,6 +262,20 @@ def render_print_index(book: Book, page_of: dict[str, int]) -> str:
 
 
 EPUB_STYLESHEETS = ["styles/base.css", "styles/epub.css"]
+WEB_STYLESHEETS = ["styles/base.css", "styles/web.css"]
+
+# The web edition's pages are named after the EPUB's documents, except these: the title
+# page and the contents make its home page, and the index must not be taken for it.
+_WEB_NAMES = {
+    "titlepage.xhtml": "index.html",
+    "nav.xhtml": "index.html",
+    "index.xhtml": "index-of-names.html",
+}
+
+
+def web_name(doc: str) -> str:
+    """The web page that holds what the EPUB document `doc` holds."""
+    return _WEB_NAMES.get(doc) or doc.removesuffix(".xhtml") + ".html"
 
 
 def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[Document]:
@@ -270,3 +317,57 @@ def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[D
     if book.index:
         docs.append(document("index.xhtml", labels["index"], "index", "backmatter"))
     return docs
+
+
+def render_web_pages(
+    book: Book, pages: PrintPages | None = None, downloads: dict[str, str] | None = None
+) -> list[Document]:
+    """Every page of the web edition: the reading order first (each with previous/next
+    links), then the pages outside it (the print pages, search).
+
+    `downloads` maps a label's key ("download_pdf") to the file the site offers.
+    """
+    renderer = Renderer(book, "web", pages)
+    labels = renderer.labels
+    reading: list[tuple[str, str, list[str], dict[str, object]]] = [
+        ("index.html", book.config.title, ["titlepage", "contents"], {}),
+        ("imprint.html", labels["imprint"], ["imprint"], {}),
+    ]
+    for part in book.parts:
+        title = part.title
+        if part.number:
+            title = f"{labels['chapter'].format(n=part.number)}. {part.title}"
+        reading.append((f"{part.slug}.html", title, ["part"], {"part": part}))
+    if book.glossary:
+        reading.append(("glossary.html", labels["glossary"], ["glossary"], {}))
+    if book.index:
+        reading.append((web_name("index.xhtml"), labels["index"], ["index"], {}))
+    extra = [("search.html", labels["search"], ["search"], {})]
+    if renderer.pages.markers:
+        extra.insert(0, ("pages.html", labels["page_list"], ["pagelist"], {}))
+    docs = []
+    for number, (name, title, sections, context) in enumerate(reading + extra):
+        in_order = number < len(reading)
+        previous = reading[number - 1] if in_order and number > 0 else None
+        following = reading[number + 1] if number + 1 < len(reading) else None
+        html = renderer.render(
+            "web.html",
+            doc_title=title if name == "index.html" else f"{title} · {book.config.title}",
+            page_name=name,
+            sections=[f"sections/{section}.html" for section in sections],
+            previous=previous and {"href": previous[0], "title": previous[1]},
+            next=following and in_order and {"href": following[0], "title": following[1]},
+            downloads=downloads or {},
+            web_pages=[
+                {"label": m.label, "href": _web_href(m.href)} for m in renderer.pages.markers
+            ],
+            stylesheets=WEB_STYLESHEETS,
+            **context,
+        )
+        docs.append(Document(name, title, html))
+    return docs
+
+
+def _web_href(epub_href: str) -> str:
+    doc, _, fragment = epub_href.partition("#")
+    return f"{web_name(doc)}#{fragment}" if fragment else web_name(doc)

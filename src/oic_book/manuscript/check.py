@@ -8,6 +8,7 @@ the shipped fonts, typography, and (on request) spelling.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import fonts
@@ -21,7 +22,18 @@ from .reader import read_manuscript
 _ALWAYS_NEEDED = "«»“”–—‑\u00a0.…0123456789"
 
 
-def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Problems]:
+@dataclass
+class CheckCache:
+    """What `oic-book serve` keeps between two checks of the same project, so that a save
+    re-reads and re-checks only the files that changed (see `reader.read_manuscript`)."""
+
+    parts: dict = field(default_factory=dict)
+    texts: dict = field(default_factory=dict)
+
+
+def check_project(
+    project: Path, spell: bool = False, cache: CheckCache | None = None
+) -> tuple[Book | None, Problems]:
     """Read and check the manuscript of `project`; the book is None if there are errors."""
     problems = Problems(project)
     config = load_config(project / "manuscript" / "book.yaml", problems)
@@ -30,12 +42,18 @@ def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Prob
     check_part_files(config, problems)
     if problems.errors:
         return None, problems
-    manuscript = read_manuscript(config, problems)
+    manuscript = read_manuscript(config, problems, cache.parts if cache else None)
     book = manuscript.book
     if manuscript.complete:  # with a part missing, ids and term uses would be made up
         check_ids_and_links(book, problems)
         check_glossary_use(book, problems)
-    check_text(book, project / "styles" / "fonts", problems, manuscript.glossary_terms)
+    check_text(
+        book,
+        project / "styles" / "fonts",
+        problems,
+        manuscript.glossary_terms,
+        cache.texts if cache else None,
+    )
     if spell:
         from ..kazakh.spelling import check_spelling
 
@@ -131,24 +149,47 @@ def check_glossary_use(book: Book, problems: Problems) -> None:
 
 
 def check_text(
-    book: Book, fonts_dir: Path, problems: Problems, terms: frozenset[str] | None
+    book: Book,
+    fonts_dir: Path,
+    problems: Problems,
+    terms: frozenset[str] | None,
+    cache: dict | None = None,
 ) -> None:
     """Abbreviations, glyphs and typography of everything the author typed.
 
     `terms` are all the terms the glossary names, even in malformed entries; without a
     readable glossary (None) abbreviations are not checked, as every one would be reported.
+    `cache` keeps the problems of each file's text, for a caller that checks again.
     """
+    sources = [(part.path, part.texts) for part in book.parts]
+    sources += [
+        (entry.path, ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),))
+        for entry in book.glossary
+    ]
+    if cache is None:
+        _check_texts(sources, fonts_dir, problems, terms)
+    else:
+        found: dict = {}
+        for source in sources:
+            key = (source, terms, fonts_dir)
+            if key not in cache:
+                own = Problems(problems.root)
+                _check_texts([source], fonts_dir, own, terms)
+                cache[key] = own.items
+            found[key] = cache[key]
+            problems.items.extend(cache[key])
+        cache.clear()  # keep only this version of each file
+        cache.update(found)
+    _check_fonts(fonts_dir, problems)
+
+
+def _check_texts(sources, fonts_dir: Path, problems: Problems, terms) -> None:
     glossary_ok = terms is not None
     terms = terms or frozenset()
     covered = fonts.coverage(fonts_dir)
     # As characters plus "\n", so that each line's uncovered ones are one set difference.
     covered_chars = frozenset(map(chr, covered)) | {"\n"}
     missing_abbreviations: set[tuple[Path, int, str]] = set()
-    sources = [(part.path, part.texts) for part in book.parts]
-    sources += [
-        (entry.path, ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),))
-        for entry in book.glossary
-    ]
     for path, texts in sources:
         for line, text in texts:
             for abbreviation in lint.abbreviations(text) if glossary_ok else ():
@@ -172,6 +213,10 @@ def check_text(
                 )
             if path.suffix == ".md":
                 lint.check_typography(text, path, line, problems)
+
+
+def _check_fonts(fonts_dir: Path, problems: Problems) -> None:
+    covered = fonts.coverage(fonts_dir)
     for char in _ALWAYS_NEEDED:
         if ord(char) not in covered:
             problems.error(
