@@ -148,15 +148,6 @@ def test_manuscript_errors_never_show_a_traceback_even_with_verbose(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_missing_project_folder_is_a_located_error(tmp_path):
-    result = run_cli("check", "-C", str(tmp_path / "nowhere"))
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert problem_lines(result.stderr) == [
-        "manuscript/book.yaml:1: error: file not found [E001]"
-    ]
-
-
 def test_every_case_has_expected_lines():
     for name in CASES:
         assert (BAD / name / "expected.txt").is_file(), name

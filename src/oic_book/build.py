@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from . import render
+from . import EDITIONS, render
 from .editions import cover, epub, pagemap, pdf, web
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
@@ -45,11 +45,27 @@ EPUB_NAME = web.EPUB_NAME
 class BuildResult:
     """What a build made, for the caller's summary."""
 
-    pdf: Path
-    epub: Path
-    site: Path
+    written: tuple[Path, ...]  # the editions written, in FORMATS order
     pages: int
     warnings: tuple[Problem, ...]
+
+    def path(self, fmt: str) -> Path:
+        """The written file of one edition ("pdf", "epub"), or the site's folder ("web")."""
+        if fmt == "web":
+            return next(p for p in self.written if p.name == web.SITE_DIR)
+        return next(p for p in self.written if p.suffix == f".{fmt}")
+
+    @property
+    def pdf(self) -> Path:
+        return self.path("pdf")
+
+    @property
+    def epub(self) -> Path:
+        return self.path("epub")
+
+    @property
+    def site(self) -> Path:
+        return self.path("web")
 
 
 @contextmanager
@@ -106,8 +122,14 @@ def refused_epub_urls(assets) -> list[str]:
     return sorted(set(refused))
 
 
-def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
-    """Build the PDF and the EPUB of the project's manuscript into `out_dir`."""
+def build(
+    project: Path, out_dir: Path, strict: bool = False, formats: tuple[str, ...] = EDITIONS
+) -> BuildResult:
+    """Build the editions named in `formats` (default: all) into `out_dir`.
+
+    The print layout is made even for the EPUB alone: its page-list and index carry the
+    print edition's page numbers.
+    """
     project = project.resolve()
     styles = project / "styles"
     with stage("check"):
@@ -143,31 +165,44 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
     # The EPUB and the web edition need only the page numbers: they are made on the other
     # core while this one writes the PDF ("epub" and "web" below are the time left to wait
     # for them). The site is made in a hidden folder of out_dir, put in place last.
+    outputs: dict[Path, bytes] = {}
+    epub_job = epub_edition if "epub" in formats else _nothing
+    site_job = web.stage_site if "web" in formats else _nothing
+    downloads = {
+        label: name for label, name in web.DOWNLOADS.items() if name in _names(formats)
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
     try:
         with (
-            in_background(epub_edition, book, pages, assets, styles / "fonts") as epub_result,
-            in_background(web.stage_site, book, pages, styles, staged_site) as site_result,
+            in_background(epub_job, book, pages, assets, styles / "fonts") as epub_result,
+            in_background(site_job, book, pages, styles, staged_site, downloads) as site_result,
         ):
-            with stage("pdf"):
-                pdf_data = pdf.pdf_bytes(document, book.config)
-                pages_count = len(document.pages)
-                del document, roots  # the laid-out boxes are the bulk of the memory
-            with stage("epub"):
-                epub_data = epub_result()
-            with stage("web"):
-                site_result()
+            pages_count = len(document.pages)
+            if "pdf" in formats:
+                with stage("pdf"):
+                    outputs[out_dir / PDF_NAME] = pdf.pdf_bytes(document, book.config)
+            del document, roots  # the laid-out boxes are the bulk of the memory
+            if "epub" in formats:
+                with stage("epub"):
+                    outputs[out_dir / EPUB_NAME] = epub_result()
+            if "web" in formats:
+                with stage("web"):
+                    site_result()
         with stage("write"):
-            pdf_path, epub_path = out_dir / PDF_NAME, out_dir / EPUB_NAME
-            site_path = out_dir / web.SITE_DIR
-            web.write_files(staged_site, {PDF_NAME: pdf_data, EPUB_NAME: epub_data})
-            write_atomically({pdf_path: pdf_data, epub_path: epub_data})
-            web.replace_folder(staged_site, site_path)
+            written = tuple(outputs)
+            if "web" in formats:  # the site offers copies of the other editions
+                web.write_files(
+                    staged_site, {path.name: data for path, data in outputs.items()}
+                )
+            write_atomically(outputs)
+            if "web" in formats:
+                web.replace_folder(staged_site, out_dir / web.SITE_DIR)
+                written += (out_dir / web.SITE_DIR,)
     finally:
         shutil.rmtree(staged_site, ignore_errors=True)
     log.info("%d pages", pages_count)
-    return BuildResult(pdf_path, epub_path, site_path, pages_count, tuple(problems.warnings))
+    return BuildResult(written, pages_count, tuple(problems.warnings))
 
 
 def epub_edition(
@@ -182,6 +217,15 @@ def epub_edition(
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )
+
+
+def _names(formats: tuple[str, ...]) -> set[str]:
+    """The file names of the editions in `formats` that are single files."""
+    return {name for fmt, name in (("pdf", PDF_NAME), ("epub", EPUB_NAME)) if fmt in formats}
+
+
+def _nothing(*args) -> None:
+    """The background job when no EPUB is asked for."""
 
 
 @contextmanager

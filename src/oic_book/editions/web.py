@@ -103,12 +103,13 @@ def stage_site(
     pages: PrintPages | None,
     styles_dir: Path,
     staging: Path,
+    downloads: dict[str, str] | None = None,
     search: bool = True,
 ) -> Path:
     """Write the whole site into the empty folder `staging`, indexed for search, and
     return it; `replace_folder` then puts it in place of the old site at once, so that a
     failed build leaves the old one. The caller removes `staging` if anything fails."""
-    write_files(staging, site_files(book, pages, styles_dir, DOWNLOADS))
+    write_files(staging, site_files(book, pages, styles_dir, downloads))
     if search:
         index_search(staging)
     os.chmod(staging, 0o755)
