@@ -80,6 +80,25 @@ def _parser() -> argparse.ArgumentParser:
         help="build only this edition (repeatable; default: all). The EPUB still takes "
         "its page numbers from the print layout.",
     )
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="live preview: serve the web edition, rebuild it on every save, reload the browser",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any)")
+    serve.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder; the preview goes to OUT/preview (default: PROJECT/dist)",
+    )
+    serve.add_argument(
+        "--no-pdf", action="store_true", help="do not build the PDF and EPUB in the background"
+    )
     check = commands.add_parser(
         "check", parents=[common], help="check the manuscript and report every problem"
     )
@@ -128,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "serve":
+            return _serve(args)
         return _build(args)
     except (BookError, BuildError) as exc:
         if isinstance(exc, BookError):
@@ -197,3 +218,10 @@ def _build(args) -> int:
         written = ", ".join(os.path.relpath(path) for path in result.written)
         print(f"oic-book: wrote {written} ({result.pages} pages)", file=sys.stderr)
     return 0
+
+
+def _serve(args) -> int:
+    from .serve import serve
+
+    out = args.out or args.project / "dist"
+    return serve(args.project, out, host=args.host, port=args.port, pdf=not args.no_pdf)
