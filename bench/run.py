@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("check", "render", "layout", "pages", "pdf", "epub", "write")
+STAGES = ("check", "render", "layout", "pages", "pdf", "pdfua", "epub", "write")
 _STAGE_LINE = re.compile(r"^(\w+)\s+(\d+\.\d+) s$")
 _PAGES_LINE = re.compile(r"^(\d+) pages$")
 _FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")

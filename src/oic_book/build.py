@@ -30,7 +30,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import EDITIONS, render
-from .editions import cover, epub, pagemap, pdf, web
+from .editions import cover, epub, pagemap, pdf, pdfua, web
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
 
@@ -181,8 +181,12 @@ def build(
             pages_count = len(document.pages)
             if "pdf" in formats:
                 with stage("pdf"):
-                    outputs[out_dir / PDF_NAME] = pdf.pdf_bytes(document, book.config)
+                    pdf_data = pdf.pdf_bytes(document, book.config)
+                    link_targets = pdfua.link_targets_of(roots)
             del document, roots  # the laid-out boxes are the bulk of the memory
+            if "pdf" in formats:
+                with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                    outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
             if "epub" in formats:
                 with stage("epub"):
                     outputs[out_dir / EPUB_NAME] = epub_result()
