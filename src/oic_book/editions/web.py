@@ -24,7 +24,7 @@ from lxml import etree
 
 from .. import render
 from ..errors import BuildError
-from ..fonts import FONT_FILES
+from ..kazakh import locale
 from ..model import Book
 from ..render import Document, PageStart, PrintPages
 from . import pagemap
@@ -64,14 +64,11 @@ def site_files(
 
 
 def static_files(styles_dir: Path) -> dict[str, bytes]:
-    """The stylesheets, the shipped fonts and the search page's script."""
+    """The stylesheets, the shipped fonts (with their licence) and the search script."""
     files = {f"styles/{name}": (styles_dir / name).read_bytes() for name in STYLESHEETS}
-    files.update(
-        {
-            f"styles/fonts/{name}": (styles_dir / "fonts" / name).read_bytes()
-            for name in FONT_FILES
-        }
-    )
+    # The fonts folder as it is: the fonts base.css names, and their licence.
+    fonts = sorted(path for path in (styles_dir / "fonts").iterdir() if path.is_file())
+    files.update({f"styles/fonts/{path.name}": path.read_bytes() for path in fonts})
     assets = resources.files(__package__).joinpath("webassets")
     files.update({f"assets/{name}": assets.joinpath(name).read_bytes() for name in ASSETS})
     return files
@@ -79,6 +76,7 @@ def static_files(styles_dir: Path) -> dict[str, bytes]:
 
 def mark_pages(docs: list[Document], starts: tuple[PageStart, ...]) -> list[Document]:
     """The pages with a marker where each printed page begins (`id="page-N"`)."""
+    label = locale.labels()["print_page"]
     by_page: dict[str, list[PageStart]] = {}
     for start in starts:
         by_page.setdefault(render.web_name(start.doc), []).append(start)
@@ -89,6 +87,8 @@ def mark_pages(docs: list[Document], starts: tuple[PageStart, ...]) -> list[Docu
             continue
         root = etree.fromstring(doc.xhtml.encode("utf-8"))
         pagemap.mark_pages(root, by_page[doc.name], doc.name)
+        for marker in list(root.iterfind(".//{*}span[@role='doc-pagebreak']")):
+            _as_link(marker, label)
         for element in root.iter(etree.Element):
             empty = element.text is None and len(element) == 0
             if empty and etree.QName(element).localname not in _VOID:
@@ -96,6 +96,21 @@ def mark_pages(docs: list[Document], starts: tuple[PageStart, ...]) -> list[Docu
         html = etree.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
         out.append(Document(doc.name, doc.title, html + "\n", doc.properties))
     return out
+
+
+def _as_link(marker, label: str) -> None:
+    """The EPUB's page-break marker as the web shows it: a link to itself, named "page
+    12 of the print edition", left out of the search index."""
+    number = marker.get("aria-label")
+    for name in list(marker.attrib):
+        if name != "id":
+            del marker.attrib[name]
+    marker.tag = f"{{{pagemap.XHTML}}}a"
+    marker.set("class", "pagebreak")
+    marker.set("href", f"#{marker.get('id')}")
+    marker.set("aria-label", label.format(n=number))
+    marker.set("data-pagefind-ignore", "all")
+    marker.text = number
 
 
 def stage_site(

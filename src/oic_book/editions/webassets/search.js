@@ -2,6 +2,11 @@
 // browser, offline. Pagefind has no Kazakh stemmer, but it matches the start of words; so
 // the Kazakh endings of each query word are taken off first, and «Қазақстанның» finds
 // «Қазақстан», «Қазақстанға» and «Қазақстанның» alike (tests/test_web_browser.py).
+// A classic script, not a module: opened from the disk, a page may run it (and say that
+// search needs a web server), where a module script would not run at all.
+"use strict";
+(() => {
+const here = document.currentScript.src;
 
 // Case, plural, possessive and locative endings, longest first within each step; a stem
 // keeps at least MIN_STEM letters, so short words are left as they are.
@@ -21,7 +26,7 @@ const ENDINGS = [
 ];
 const MIN_STEM = 4;
 
-export function stem(word) {
+function stem(word) {
   let current = word.toLocaleLowerCase("kk");
   for (let changed = true; changed; ) {
     changed = false;
@@ -36,7 +41,7 @@ export function stem(word) {
   return current;
 }
 
-export function stemQuery(query) {
+function stemQuery(query) {
   const words = [];
   for (const word of query.split(/\s+/u)) {
     // A hyphen may join an ending to an abbreviation or a number (ИЫҰ-ның, 38-сессия):
@@ -67,7 +72,7 @@ async function main() {
   }
   say(status, "");
   if (!query.trim()) return;
-  const pagefind = await import(new URL("../pagefind/pagefind.js", import.meta.url).href);
+  const pagefind = await import(new URL("../pagefind/pagefind.js", here).href);
   await pagefind.options({ excerptLength: 24 });
   const search = await pagefind.search(stemQuery(query));
   const results = await Promise.all(search.results.slice(0, 50).map((r) => r.data()));
@@ -91,6 +96,9 @@ async function main() {
   );
 }
 
+window.oicSearch = { stem, stemQuery }; // for the tests and the curious
+
 main().catch((error) => {
   document.getElementById("search-status").textContent = String(error);
 });
+})();
