@@ -21,6 +21,7 @@ from pikepdf import Array, Dictionary, Name
 from oic_book import render
 from oic_book.editions import pdf, pdfua
 from oic_book.manuscript.reader import read_book
+from oic_book.project import Project
 from oic_book.weasyprint_fixes import tags
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,9 +77,9 @@ def raw_every_element(every_element, tmp_path_factory):
     the link descriptions of its HTML."""
     project = every_element.out.parent
     book = read_book(project / "manuscript" / "book.yaml")
-    fetcher = pdf.make_url_fetcher([project / "manuscript", project / "styles"])
+    fetcher = pdf.make_url_fetcher(Project.at(project))
     document, root = pdf.layout(
-        render.render_print_html(book), book.config, project / "styles", fetcher
+        render.render_print_html(book), book.config, Project.at(project), fetcher
     )
     return pdf.pdf_bytes(document, book.config), pdfua.link_targets_of([root])
 

@@ -14,6 +14,7 @@ file.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import multiprocessing
 import os
 import posixpath
@@ -33,6 +34,7 @@ from . import EDITIONS, render
 from .editions import cover, epub, pagemap, pdf, pdfua, web
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
+from .project import Project
 
 log = logging.getLogger("oic_book")
 T = TypeVar("T")
@@ -122,6 +124,23 @@ def refused_epub_urls(assets) -> list[str]:
     return sorted(set(refused))
 
 
+@contextmanager
+def private_temporary_folder() -> Iterator[Path]:
+    """A temporary folder of this build, used by every library that asks `tempfile`, and
+    removed with everything in it however the build ends (WeasyPrint's font folders
+    would otherwise be left behind: their cleanup is in a `__del__` that a fast exit
+    skips)."""
+    folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
+    before = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@private_temporary_folder()
 def build(
     project: Path, out_dir: Path, strict: bool = False, formats: tuple[str, ...] = EDITIONS
 ) -> BuildResult:
@@ -130,22 +149,25 @@ def build(
     The print layout is made even for the EPUB alone: its page-list and index carry the
     print edition's page numbers.
     """
-    project = project.resolve()
-    styles = project / "styles"
+    project = Project.at(project)
+    # The types of the files packaged come from our own table and the libraries', not
+    # from /etc/mime.types: the build reads nothing of the machine's, and the EPUB is the
+    # same bytes everywhere (ebooklib and WeasyPrint ask `mimetypes`).
+    mimetypes.knownfiles = []
     with stage("check"):
-        book, problems = check.check_project(project)
+        book, problems = check.check_project(project.root)
         failing = problems.errors + (problems.warnings if strict else [])
         if failing or book is None:
             raise BookError(problems.sorted())
     with stage("render"):
-        assets = epub.collect_assets(styles)
+        assets = epub.collect_assets(project)
         refused = refused_epub_urls(assets)
         if refused:
             raise BuildError("refused to package: " + ", ".join(refused))
         html = render.render_print_html(book)
-        fetcher = pdf.make_url_fetcher([project / "manuscript", styles])
+        fetcher = pdf.make_url_fetcher(project)
     with stage("layout"):
-        document, root = pdf.layout(html, book.config, styles, fetcher)
+        document, root = pdf.layout(html, book.config, project, fetcher)
         roots = [root]
         if book.index:
             # The index alone is laid out once more, after the book: only then are the
@@ -154,7 +176,7 @@ def build(
             index_page = page_of["index"]
             index_html = render.render_print_index(book, page_of)
             index_doc, index_root = pdf.layout(
-                index_html, book.config, styles, fetcher, first_page=index_page
+                index_html, book.config, project, fetcher, first_page=index_page
             )
             document = pdf.append_pages(document, index_doc, keep=index_page - 1)
             roots.append(index_root)
@@ -175,8 +197,12 @@ def build(
     staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
     try:
         with (
-            in_background(epub_job, book, pages, assets, styles / "fonts") as epub_result,
-            in_background(site_job, book, pages, styles, staged_site, downloads) as site_result,
+            in_background(
+                epub_job, book, pages, assets, project.styles / "fonts"
+            ) as epub_result,
+            in_background(
+                site_job, book, pages, project, staged_site, downloads
+            ) as site_result,
         ):
             pages_count = len(document.pages)
             if "pdf" in formats:

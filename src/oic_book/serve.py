@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 from .editions import web
 from .errors import BuildError
 from .manuscript import check
+from .project import Project
 
 log = logging.getLogger("oic_book")
 
@@ -86,7 +87,7 @@ class Preview:
         self.root = out_dir.resolve() / PREVIEW_DIR
         self.site = self.root / "site"  # the only folder the server serves
         self.build_dir = self.root / "build"  # the background build's output
-        self.styles = self.project / "styles"
+        self.files = Project.at(self.project)
         self.cache = check.CheckCache()
         self.state = State()
         self.written: dict[str, bytes] = {}  # what the site holds, by path
@@ -118,7 +119,7 @@ class Preview:
                     file=sys.stderr,
                 )
                 return False
-            files = web.site_files(book, None, self.styles, web.DOWNLOADS)
+            files = web.site_files(book, None, self.files, web.DOWNLOADS)
             changed = self.write(files)
             self.state.publish(
                 version=self.state.version + (1 if changed else 0),

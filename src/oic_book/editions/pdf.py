@@ -7,7 +7,6 @@ from it (see `pagemap`); it is never laid out a second time.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from urllib.request import url2pathname
 
 from ..kazakh import hyphenation
 from ..manuscript.config import BookConfig
+from ..project import STYLES, Project
 from ..weasyprint_fixes import linebreak, speedups, tags
 
 
@@ -31,29 +31,45 @@ class RefusedURL(ValueError):
     """A resource outside the project's own files was asked for."""
 
 
-def make_url_fetcher(roots: list[Path]):
-    """A WeasyPrint URL fetcher that reads only files under `roots`, never the network.
+# The types of the files a stylesheet or the book may use (the `mimetypes` module would
+# read /etc/mime.types, a file outside the project).
+MEDIA_TYPES = {
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
 
+
+def make_url_fetcher(project: Project):
+    """A WeasyPrint URL fetcher that reads only the project's own files, never the network.
+
+    Every path goes through `project.contain` (the rule of `check` and the EPUB too).
     Every refused URL is recorded in `.refused`, so the build can fail on it instead of
     letting WeasyPrint print a warning and leave a hole in the page.
     """
     weasyprint = _weasyprint()
     from weasyprint.urls import URLFetcherResponse
 
-    resolved = [root.resolve() for root in roots]
-
     class ProjectURLFetcher(weasyprint.URLFetcher):
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
-            if parts.scheme != "file":
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
                 self.refused.append(url)
                 raise RefusedURL(f"not a project file: {url}")
-            path = Path(url2pathname(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in resolved):
+            try:
+                path = Path(url2pathname(parts.path))
+                data = project.read(path)
+            except (OSError, ValueError) as exc:
                 self.refused.append(url)
-                raise RefusedURL(f"outside the project: {url}")
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+                raise RefusedURL(f"outside the project or unreadable: {url} ({exc})") from None
+            media_type = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+            return URLFetcherResponse(path.as_uri(), data, {"Content-Type": media_type})
 
     fetcher = ProjectURLFetcher(allowed_protocols={"file"})
     fetcher.refused = []  # read by the build after the layout
@@ -73,7 +89,7 @@ def book_css(config: BookConfig, first_page: int = 1) -> str:
     )
 
 
-def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page: int = 1):
+def layout(html: str, config: BookConfig, project: Project, fetcher, first_page: int = 1):
     """Lay the print HTML out into pages (the one WeasyPrint layout of the build).
 
     Returns the laid-out document and the root of the element tree it was made from.
@@ -86,8 +102,14 @@ def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page:
     linebreak.apply()  # a text box's trailing space must not split a word that fits
     speedups.apply()
     fonts = FontConfiguration()
+    # Read here, through the project's rule: `CSS(filename=…)` would open the file itself.
     stylesheets = [
-        weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)
+        weasyprint.CSS(
+            string=project.read(project.styles / name, (STYLES,)).decode("utf-8"),
+            base_url=(project.styles / name).as_uri(),
+            url_fetcher=fetcher,
+            font_config=fonts,
+        )
         for name in ("base.css", "print.css")
     ]
     stylesheets.append(weasyprint.CSS(string=book_css(config, first_page), font_config=fonts))

@@ -26,6 +26,7 @@ from .. import render
 from ..errors import BuildError
 from ..kazakh import locale
 from ..model import Book
+from ..project import STYLES, Project
 from ..render import Document, PageStart, PrintPages
 from . import pagemap
 
@@ -51,7 +52,7 @@ _VOID = frozenset([
 def site_files(
     book: Book,
     pages: PrintPages | None,
-    styles_dir: Path,
+    project: Project,
     downloads: dict[str, str] | None = None,
 ) -> dict[str, bytes]:
     """Every file of the site but the search index, by path inside the site folder."""
@@ -59,16 +60,19 @@ def site_files(
     if pages is not None and pages.starts:
         docs = mark_pages(docs, pages.starts)
     files = {doc.name: doc.xhtml.encode("utf-8") for doc in docs}
-    files.update(static_files(styles_dir))
+    files.update(static_files(project))
     return files
 
 
-def static_files(styles_dir: Path) -> dict[str, bytes]:
-    """The stylesheets, the shipped fonts (with their licence) and the search script."""
-    files = {f"styles/{name}": (styles_dir / name).read_bytes() for name in STYLESHEETS}
+def static_files(project: Project) -> dict[str, bytes]:
+    """The stylesheets, the shipped fonts (with their licence) and the search script, read
+    through the project's rule (`project.read`): nothing from outside `styles/`."""
+    styles = project.styles
+    files = {f"styles/{name}": project.read(styles / name, (STYLES,)) for name in STYLESHEETS}
     # The fonts folder as it is: the fonts base.css names, and their licence.
-    fonts = sorted(path for path in (styles_dir / "fonts").iterdir() if path.is_file())
-    files.update({f"styles/fonts/{path.name}": path.read_bytes() for path in fonts})
+    for path in sorted((styles / "fonts").iterdir()):
+        if not path.name.startswith("."):
+            files[f"styles/fonts/{path.name}"] = project.read(path, (STYLES,))
     assets = resources.files(__package__).joinpath("webassets")
     files.update({f"assets/{name}": assets.joinpath(name).read_bytes() for name in ASSETS})
     return files
@@ -116,7 +120,7 @@ def _as_link(marker, label: str) -> None:
 def stage_site(
     book: Book,
     pages: PrintPages | None,
-    styles_dir: Path,
+    project: Project,
     staging: Path,
     downloads: dict[str, str] | None = None,
     search: bool = True,
@@ -124,7 +128,7 @@ def stage_site(
     """Write the whole site into the empty folder `staging`, indexed for search, and
     return it; `replace_folder` then puts it in place of the old site at once, so that a
     failed build leaves the old one. The caller removes `staging` if anything fails."""
-    write_files(staging, site_files(book, pages, styles_dir, downloads))
+    write_files(staging, site_files(book, pages, project, downloads))
     if search:
         index_search(staging)
     os.chmod(staging, 0o755)
