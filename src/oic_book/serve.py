@@ -177,6 +177,9 @@ class Preview:
             text=True,
             start_new_session=True,
         )
+        # Below the server's priority, and its workers with it: the next save must not
+        # wait for the cores.
+        _lower_priority(process.pid)
         self.pdf_process = process
         self.state.publish(pdf="building", pdf_message="")
         threading.Thread(
@@ -249,6 +252,7 @@ class SearchIndexer:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+            _lower_priority(self.process.pid)
             self.process.wait()
 
     def stop(self) -> None:
@@ -257,6 +261,13 @@ class SearchIndexer:
             self.process.kill()
             self.process.wait()
         self.thread.join(timeout=5)
+
+
+def _lower_priority(pid: int) -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, 10)
+    except OSError:  # a process that has ended, or a system that does not allow it
+        pass
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -247,31 +247,6 @@ def check_text(
     readable glossary (None) abbreviations are not checked, as every one would be reported.
     `cache` keeps the problems of each file's text, for a caller that checks again.
     """
-    sources = [(part.path, part.texts) for part in book.parts]
-    sources += [
-        (entry.path, ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),))
-        for entry in book.glossary
-    ]
-    if cache is None:
-        _check_texts(sources, fonts_dir, problems, terms)
-    else:
-        found: dict = {}
-        for source in sources:
-            key = (source, terms, fonts_dir)
-            if key not in cache:
-                own = Problems(problems.root)
-                _check_texts([source], fonts_dir, own, terms)
-                cache[key] = own.items
-            found[key] = cache[key]
-            problems.items.extend(cache[key])
-        cache.clear()  # keep only this version of each file
-        cache.update(found)
-    _check_fonts(fonts_dir, problems)
-
-
-def _check_texts(sources, fonts_dir: Path, problems: Problems, terms) -> None:
-    glossary_ok = terms is not None
-    terms = terms or frozenset()
     try:
         covered = fonts.coverage(fonts_dir)
     except OutsideProject as exc:
@@ -282,6 +257,31 @@ def _check_texts(sources, fonts_dir: Path, problems: Problems, terms) -> None:
             "E001", exc.filename or fonts_dir, 1, f"cannot read font: {exc.strerror}"
         )
         return
+    sources = [(part.path, part.texts) for part in book.parts]
+    sources += [
+        (entry.path, ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),))
+        for entry in book.glossary
+    ]
+    if cache is None:
+        _check_texts(sources, covered, problems, terms)
+    else:
+        found: dict = {}
+        for source in sources:
+            key = (source, terms, covered)
+            if key not in cache:
+                own = Problems(problems.root)
+                _check_texts([source], covered, own, terms)
+                cache[key] = own.items
+            found[key] = cache[key]
+            problems.items.extend(cache[key])
+        cache.clear()  # keep only this version of each file
+        cache.update(found)
+    _check_fonts(covered, fonts_dir, problems)
+
+
+def _check_texts(sources, covered: frozenset[int], problems: Problems, terms) -> None:
+    glossary_ok = terms is not None
+    terms = terms or frozenset()
     # As characters plus "\n", so that each line's uncovered ones are one set difference.
     covered_chars = frozenset(map(chr, covered)) | {"\n"}
     missing_abbreviations: set[tuple[Path, int, str]] = set()
@@ -310,8 +310,8 @@ def _check_texts(sources, fonts_dir: Path, problems: Problems, terms) -> None:
                 lint.check_typography(text, path, line, problems)
 
 
-def _check_fonts(fonts_dir: Path, problems: Problems) -> None:
-    covered = fonts.coverage(fonts_dir)
+def _check_fonts(covered: frozenset[int], fonts_dir: Path, problems: Problems) -> None:
+    """The characters the builder itself writes are in the fonts."""
     for char in _ALWAYS_NEEDED:
         if ord(char) not in covered:
             problems.error(
