@@ -8,6 +8,7 @@ the print edition has been laid out, its page numbers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -74,8 +75,12 @@ class Document:
     properties: tuple[str, ...] = ()
 
 
+@functools.cache
 def make_environment() -> jinja2.Environment:
-    """The single Jinja environment: package templates, autoescape on, strict names."""
+    """The single Jinja environment: package templates, autoescape on, strict names.
+
+    One per process: it keeps the compiled templates, which cost more than rendering a
+    short book (the live preview renders the web edition on every save)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("oic_book", "templates"),
         autoescape=True,
@@ -320,14 +325,22 @@ def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[D
 
 
 def render_web_pages(
-    book: Book, pages: PrintPages | None = None, downloads: dict[str, str] | None = None
+    book: Book,
+    pages: PrintPages | None = None,
+    downloads: dict[str, str] | None = None,
+    memo: dict | None = None,
 ) -> list[Document]:
     """Every page of the web edition: the reading order first (each with previous/next
     links), then the pages outside it (the print pages, search).
 
-    `downloads` maps a label's key ("download_pdf") to the file the site offers.
+    `downloads` maps a label's key ("download_pdf") to the file the site offers. `memo`,
+    kept by the live preview between two saves, holds each page as last rendered, keyed
+    by what it is rendered from (`_web_page_key`): only the pages that changed are
+    rendered again (a 1,000-page book has 300 pages; a save changes one or a few).
     """
     renderer = Renderer(book, "web", pages)
+    downloads = downloads or {}
+    fresh: dict = {}
     labels = renderer.labels
     reading: list[tuple[str, str, list[str], dict[str, object]]] = [
         ("index.html", book.config.title, ["titlepage", "contents"], {}),
@@ -346,18 +359,34 @@ def render_web_pages(
     if renderer.pages.markers:
         extra.insert(0, ("pages.html", labels["page_list"], ["pagelist"], {}))
     docs = []
+    shared = _web_shared_key(book, renderer, downloads) if memo is not None else None
     for number, (name, title, sections, context) in enumerate(reading + extra):
         in_order = number < len(reading)
         previous = reading[number - 1] if in_order and number > 0 else None
         following = reading[number + 1] if number + 1 < len(reading) else None
+        key = None
+        if memo is not None:
+            neighbours = (previous and previous[:2], in_order and following and following[:2])
+            key = (
+                shared,
+                name,
+                title,
+                neighbours,
+                _web_page_key(book, renderer, context, sections),
+            )
+            if key in memo:
+                fresh[key] = memo[key]
+                docs.append(memo[key])
+                continue
         html = renderer.render(
             "web.html",
             doc_title=title if name == "index.html" else f"{title} · {book.config.title}",
             page_name=name,
+            page_title=title,
             sections=[f"sections/{section}.html" for section in sections],
             previous=previous and {"href": previous[0], "title": previous[1]},
             next=following and in_order and {"href": following[0], "title": following[1]},
-            downloads=downloads or {},
+            downloads=downloads,
             web_pages=[
                 {"label": m.label, "href": _web_href(m.href)} for m in renderer.pages.markers
             ],
@@ -365,7 +394,77 @@ def render_web_pages(
             **context,
         )
         docs.append(Document(name, title, html))
+        if key is not None:
+            fresh[key] = docs[-1]
+    if memo is not None:
+        memo.clear()  # only this version of each page
+        memo.update(fresh)
     return docs
+
+
+def _web_shared_key(book: Book, renderer: Renderer, downloads: dict[str, str]) -> tuple:
+    """What every web page shows of the book: its header, footer and navigation."""
+    pages = renderer.pages
+    return (
+        repr(book.config),  # every field of book.yaml (it holds a dict: not hashable)
+        bool(book.glossary),
+        bool(book.index),
+        (tuple(pages.page_of.items()), pages.markers, pages.starts),
+        tuple(downloads.items()),
+    )
+
+
+def _web_page_key(book: Book, renderer: Renderer, context: dict, sections: list[str]) -> tuple:
+    """What a web page's own sections are rendered from (see `render_web_pages`).
+
+    Parts count by identity: the preview's reader keeps the same (frozen) object for an
+    unchanged file, and hashing the content of 300 parts on every save would cost more
+    than it saves. The memo's entries keep the parts they were made from (`_Held`), so an
+    id cannot be taken by a new object while its entry lives.
+    """
+    parts = book.parts
+    key: list = []
+    for section in sections:
+        if section == "part":
+            part = context["part"]
+            # Its links to other parts depend on where their targets are.
+            targets = tuple(renderer.doc_of.get(target) for target, _ in part.links)
+            key.append((_Held(part), targets))
+        elif section == "contents":
+            key.append(
+                tuple(
+                    (
+                        p.slug,
+                        p.number,
+                        p.title,
+                        tuple(h.title for h in p.headings if h.level == 2),
+                    )
+                    for p in parts
+                )
+            )
+        elif section == "glossary":  # the entries, and the first use of each in each part
+            uses = tuple(
+                (p.slug, tuple(u.anchor for u in p.terms if u.first_in_part)) for p in parts
+            )
+            key.append((tuple(map(repr, book.glossary)), uses))
+        elif section == "index":  # made from the parts' marks
+            key.append(tuple(_Held(p) for p in parts))
+    return tuple(key)
+
+
+class _Held:
+    """A key that compares an object by identity, and holds it (see `_web_page_key`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Held) and other.value is self.value
 
 
 def _web_href(epub_href: str) -> str:

@@ -89,6 +89,7 @@ class Preview:
         self.build_dir = self.root / "build"  # the background build's output
         self.files = Project.at(self.project)
         self.cache = check.CheckCache()
+        self.memo: dict = {}  # the web pages as last rendered (render.render_web_pages)
         self.state = State()
         self.written: dict[str, bytes] = {}  # what the site holds, by path
         self.pdf_enabled = pdf
@@ -119,7 +120,7 @@ class Preview:
                     file=sys.stderr,
                 )
                 return False
-            files = web.site_files(book, None, self.files, web.DOWNLOADS)
+            files = web.site_files(book, None, self.files, web.DOWNLOADS, self.memo)
             changed = self.write(files)
             self.state.publish(
                 version=self.state.version + (1 if changed else 0),

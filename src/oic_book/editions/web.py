@@ -54,9 +54,11 @@ def site_files(
     pages: PrintPages | None,
     project: Project,
     downloads: dict[str, str] | None = None,
+    memo: dict | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the site but the search index, by path inside the site folder."""
-    docs = render.render_web_pages(book, pages, downloads)
+    """Every file of the site but the search index, by path inside the site folder
+    (`memo`: see `render.render_web_pages`)."""
+    docs = render.render_web_pages(book, pages, downloads, memo)
     if pages is not None and pages.starts:
         docs = mark_pages(docs, pages.starts)
     files = {doc.name: doc.xhtml.encode("utf-8") for doc in docs}
