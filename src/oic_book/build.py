@@ -165,7 +165,8 @@ def build(
         if refused:
             raise BuildError("refused to package: " + ", ".join(refused))
         html = render.render_print_html(book)
-        fetcher = pdf.make_url_fetcher(project)
+        images = {image.name: (image.path, image.media_type) for image in book.images}
+        fetcher = pdf.make_url_fetcher(project, images)
     with stage("layout"):
         document, root = pdf.layout(html, book.config, project, fetcher)
         roots = [root]
@@ -197,9 +198,7 @@ def build(
     staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
     try:
         with (
-            in_background(
-                epub_job, book, pages, assets, project.styles / "fonts"
-            ) as epub_result,
+            in_background(epub_job, book, pages, assets, project) as epub_result,
             in_background(
                 site_job, book, pages, project, staged_site, downloads
             ) as site_result,
@@ -236,14 +235,18 @@ def build(
 
 
 def epub_edition(
-    book, pages: render.PrintPages, assets: list[epub.Asset], fonts_dir: Path
+    book, pages: render.PrintPages, assets: list[epub.Asset], project: Project
 ) -> bytes:
     """The EPUB: the same templates, the print edition's page numbers, the cover, and
     packaging."""
     documents = pagemap.insert_page_markers(
         render.render_epub_documents(book, pages), pages.starts
     )
-    assets = [*assets, epub.cover_asset(cover.cover_png(book.config, fonts_dir))]
+    assets = [
+        *assets,
+        *epub.image_assets(project, book.images),
+        epub.cover_asset(cover.cover_png(book.config, project.styles)),
+    ]
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )

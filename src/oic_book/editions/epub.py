@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ebooklib import epub
 
-from ..fonts import FONT_FILES
+from ..fonts import font_faces
 from ..kazakh import locale
 from ..model import Book
 from ..project import STYLES, Project
@@ -69,20 +69,28 @@ class _Writer(epub.EpubWriter):
 
 
 def collect_assets(project: Project) -> list[Asset]:
-    """Stylesheets and fonts (their licence is in each font file), read through the
-    project's rule (`project.contain`): a stylesheet linked out of `styles/` is refused."""
+    """Stylesheets and the fonts their `@font-face` rules name (licence in each font
+    file), read through the project's rule (`project.contain`): a stylesheet or font
+    linked out of `styles/` is refused."""
     styles = project.styles
     assets = [
         Asset(f"styles/{name}", "text/css", project.read(styles / name, (STYLES,)))
         for name in ("base.css", "epub.css")
     ]
+    faces = {face.name: face for face in font_faces(styles)}
     assets += [
-        Asset(
-            f"styles/fonts/{name}", "font/ttf", project.read(styles / "fonts" / name, (STYLES,))
-        )
-        for name in FONT_FILES
+        Asset(f"styles/{name}", face.media_type, project.read(face.file, (STYLES,)))
+        for name, face in faces.items()
     ]
     return assets
+
+
+def image_assets(project: Project, images) -> list[Asset]:
+    """The book's images, under the names the documents use (images/NAME)."""
+    return [
+        Asset(f"images/{image.name}", image.media_type, project.read(image.path))
+        for image in images
+    ]
 
 
 def cover_asset(png: bytes) -> Asset:

@@ -44,21 +44,36 @@ MEDIA_TYPES = {
     ".jpeg": "image/jpeg",
     ".svg": "image/svg+xml",
 }
+IMAGE_SCHEME = "oic-image"
 
 
-def make_url_fetcher(project: Project):
+def make_url_fetcher(project: Project, images: dict[str, tuple[Path, str]] | None = None):
     """A WeasyPrint URL fetcher that reads only the project's own files, never the network.
 
     Every path goes through `project.contain` (the rule of `check` and the EPUB too).
+    The book's images are asked for as `oic-image:NAME` (their name in the EPUB), not by
+    path: WeasyPrint names an image in the PDF after a hash of its URL, so a path would
+    make the PDF depend on where the project lives. `images` maps NAME → (file, media
+    type), as checked by `check`.
     Every refused URL is recorded in `.refused`, so the build can fail on it instead of
     letting WeasyPrint print a warning and leave a hole in the page.
     """
     weasyprint = _weasyprint()
     from weasyprint.urls import URLFetcherResponse
 
+    images = images or {}
+
     class ProjectURLFetcher(weasyprint.URLFetcher):
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
+            if parts.scheme == IMAGE_SCHEME and parts.path in images:
+                path, media_type = images[parts.path]
+                try:
+                    data = project.read(path)
+                except (OSError, ValueError) as exc:
+                    self.refused.append(url)
+                    raise RefusedURL(f"image unreadable: {url} ({exc})") from None
+                return URLFetcherResponse(url, data, {"Content-Type": media_type})
             if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
                 self.refused.append(url)
                 raise RefusedURL(f"not a project file: {url}")
@@ -82,11 +97,43 @@ def book_css(config: BookConfig, first_page: int = 1) -> str:
     `first_page` numbers the pages of a document that continues the book (the index).
     """
     title = config.title.replace("\\", "\\\\").replace('"', '\\"')
+    # The outline goes as deep as the contents (book.yaml toc_depth), no deeper.
+    outline = "".join(
+        f"section.part h{level} {{ bookmark-level: "
+        f"{level if level <= config.toc_depth else 'none'}; }}\n"
+        for level in range(2, 7)
+    )
     return (
         f"@page {{ size: {config.page_size}; }}\n"
         f'@page :left {{ @top-left {{ content: "{title}"; }} }}\n'
-        f"@page :first {{ counter-reset: page {first_page}; }}\n"
+        f"@page :first {{ counter-reset: page {first_page}; }}\n" + outline
     )
+
+
+NO_SYSTEM_FONTS = Path(__file__).with_name("no-system-fonts.conf")
+
+
+def closed_font_configuration():
+    """A WeasyPrint font configuration that knows no font of the machine.
+
+    WeasyPrint loads fontconfig's default configuration, which lists every installed
+    font; a generic family (the user agent's `monospace` for code) or a character the
+    stack lacks would then be drawn with, say, DejaVu Sans Mono, and the PDF would
+    depend on the build machine. fontconfig reads FONTCONFIG_FILE when the
+    configuration is made (FcInitLoadConfigAndFonts); ours names no font folder, so
+    only the @font-face fonts exist and any family name resolves to one of them.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    before = os.environ.get("FONTCONFIG_FILE")
+    os.environ["FONTCONFIG_FILE"] = str(NO_SYSTEM_FONTS)
+    try:
+        return FontConfiguration()
+    finally:
+        if before is None:
+            del os.environ["FONTCONFIG_FILE"]
+        else:
+            os.environ["FONTCONFIG_FILE"] = before
 
 
 def layout(html: str, config: BookConfig, project: Project, fetcher, first_page: int = 1):
@@ -95,13 +142,12 @@ def layout(html: str, config: BookConfig, project: Project, fetcher, first_page:
     Returns the laid-out document and the root of the element tree it was made from.
     """
     weasyprint = _weasyprint()
-    from weasyprint.text.fonts import FontConfiguration
 
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
     tags.apply()
     linebreak.apply()  # a text box's trailing space must not split a word that fits
     speedups.apply()
-    fonts = FontConfiguration()
+    fonts = closed_font_configuration()
     # Read here, through the project's rule: `CSS(filename=…)` would open the file itself.
     stylesheets = [
         weasyprint.CSS(

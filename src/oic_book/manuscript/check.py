@@ -55,7 +55,7 @@ def check_project(
         check_glossary_use(book, problems)
     check_text(
         book,
-        project / "styles" / "fonts",
+        project / "styles",
         problems,
         manuscript.glossary_terms,
         cache.texts if cache else None,
@@ -236,7 +236,7 @@ def check_glossary_use(book: Book, problems: Problems) -> None:
 
 def check_text(
     book: Book,
-    fonts_dir: Path,
+    styles_dir: Path,
     problems: Problems,
     terms: frozenset[str] | None,
     cache: dict | None = None,
@@ -245,75 +245,111 @@ def check_text(
 
     `terms` are all the terms the glossary names, even in malformed entries; without a
     readable glossary (None) abbreviations are not checked, as every one would be reported.
-    `cache` keeps the problems of each file's text, for a caller that checks again.
+    `cache` keeps the problems of each file's text, for a caller that checks again (the
+    live preview): only the texts that changed are checked again.
     """
     try:
-        covered = fonts.coverage(fonts_dir)
+        covered = fonts.coverage(styles_dir)
     except OutsideProject as exc:
         problems.error("E003", exc.path, 1, f"font file {exc.reason}")
         return
     except OSError as exc:
         problems.error(
-            "E001", exc.filename or fonts_dir, 1, f"cannot read font: {exc.strerror}"
+            "E001", exc.filename or styles_dir, 1, f"cannot read font: {exc.strerror}"
         )
         return
-    sources = [(part.path, part.texts) for part in book.parts]
+    # As characters plus "\n", so that each line's uncovered ones are one set difference.
+    covered_chars = frozenset(map(chr, covered)) | {"\n"}
+    # (path, texts checked for glyphs only, texts checked for glyphs and abbreviations)
+    sources = [(part.path, part.other_texts, part.texts) for part in book.parts]
     sources += [
-        (entry.path, ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),))
+        (
+            entry.path,
+            (),
+            ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),),
+        )
         for entry in book.glossary
     ]
     if cache is None:
-        _check_texts(sources, covered, problems, terms)
+        for source in sources:
+            _check_source(source, covered_chars, terms, problems)
     else:
         found: dict = {}
         for source in sources:
             key = (source, terms, covered)
             if key not in cache:
                 own = Problems(problems.root)
-                _check_texts([source], covered, own, terms)
+                _check_source(source, covered_chars, terms, own)
                 cache[key] = own.items
             found[key] = cache[key]
             problems.items.extend(cache[key])
         cache.clear()  # keep only this version of each file
         cache.update(found)
-    _check_fonts(covered, fonts_dir, problems)
-
-
-def _check_texts(sources, covered: frozenset[int], problems: Problems, terms) -> None:
-    glossary_ok = terms is not None
-    terms = terms or frozenset()
-    # As characters plus "\n", so that each line's uncovered ones are one set difference.
-    covered_chars = frozenset(map(chr, covered)) | {"\n"}
-    missing_abbreviations: set[tuple[Path, int, str]] = set()
-    for path, texts in sources:
-        for line, text in texts:
-            for abbreviation in lint.abbreviations(text) if glossary_ok else ():
-                if (
-                    abbreviation not in terms
-                    and (path, line, abbreviation) not in missing_abbreviations
-                ):
-                    missing_abbreviations.add((path, line, abbreviation))
-                    problems.error(
-                        "A001",
-                        path,
-                        line,
-                        f"abbreviation '{abbreviation}' is not in the glossary",
-                    )
-            for char in sorted(set(text) - covered_chars):
-                problems.error(
-                    "U001",
-                    path,
-                    line,
-                    f"character U+{ord(char):04X} ({char!r}) is not in the shipped fonts",
-                )
-            if path.suffix == ".md":
-                lint.check_typography(text, path, line, problems)
-
-
-def _check_fonts(covered: frozenset[int], fonts_dir: Path, problems: Problems) -> None:
-    """The characters the builder itself writes are in the fonts."""
     for char in _ALWAYS_NEEDED:
         if ord(char) not in covered:
             problems.error(
-                "U001", fonts_dir, 1, f"fonts lack U+{ord(char):04X}, which the book uses"
+                "U001",
+                styles_dir / fonts.FACES_STYLESHEET,
+                1,
+                f"the shipped fonts lack U+{ord(char):04X}, which the builder writes",
             )
+
+
+def _check_source(source, covered_chars, terms: frozenset[str] | None, problems) -> None:
+    """Glyphs and abbreviations of one file's texts (see `check_text`)."""
+    path, other_texts, texts = source
+    for line, text in other_texts:
+        missing = set(text) - covered_chars
+        if missing:
+            report_missing_glyphs(text, missing, path, line, problems)
+    reported: set[tuple[int, str]] = set()
+    for line, text in texts:
+        for abbreviation in lint.abbreviations(text) if terms is not None else ():
+            if abbreviation not in terms and (line, abbreviation) not in reported:
+                reported.add((line, abbreviation))
+                problems.error(
+                    "A001", path, line, f"abbreviation '{abbreviation}' is not in the glossary"
+                )
+        missing = set(text) - covered_chars
+        if missing:
+            report_missing_glyphs(text, missing, path, line, problems)
+
+
+def _missing_runs(text: str, missing: set[str]) -> list[str]:
+    """Runs of characters without a glyph; white space inside a run does not end it."""
+    runs: list[str] = []
+    current = ""
+    gap = ""
+    for char in text:
+        if char in missing:
+            current += gap + char
+            gap = ""
+        elif current and char.isspace() and char != "\n":
+            gap += char
+        elif current:
+            runs.append(current)
+            current, gap = "", ""
+    if current:
+        runs.append(current)
+    return runs
+
+
+def report_missing_glyphs(
+    text: str, missing: set[str], path: Path, line: int, problems: Problems
+) -> None:
+    """One U001 per run of characters the fonts cannot draw, saying what to do."""
+    for run in _missing_runs(text, missing):
+        chars = sorted({c for c in run if c in missing})
+        scripts = ", ".join(dict.fromkeys(fonts.script_of(c) for c in chars))
+        codes = f"U+{ord(chars[0]):04X}" + (
+            f"–U+{ord(chars[-1]):04X}" if len(chars) > 1 else ""
+        )
+        shown = run if len(run) <= 24 else run[:23] + "…"
+        problems.error(
+            "U001",
+            path,
+            line,
+            f"{len(chars)} character(s) {shown!r} ({scripts}, {codes}) have no glyph in the "
+            "shipped fonts; leave them out, or add a font that has them to styles/fonts/ "
+            "with an @font-face rule in styles/base.css",
+        )

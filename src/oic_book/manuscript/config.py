@@ -24,7 +24,7 @@ PAGE_SIZES = {"A4", "A5", "A6", "B5", "letter", "legal"}
 class Field:
     """One key of book.yaml: its type, whether it is required, and its default."""
 
-    kind: str  # "str", "str?", "strlist", "pathlist", "path", "date"
+    kind: str  # "str", "str?", "int", "strlist", "pathlist", "path", "date"
     required: bool = False
     default: Any = None
 
@@ -46,6 +46,9 @@ SCHEMA: dict[str, Field] = {
     "udc": Field("str?", False, None),
     "bbk": Field("str?", False, None),
     "page_size": Field("str", False, "A5"),
+    # How deep the contents, the EPUB nav and the PDF outline go: 1 = chapters only,
+    # 2 = and their ## sections, … (one setting for all three).
+    "toc_depth": Field("int", False, 2),
     "front": Field("pathlist", False, ()),
     "chapters": Field("pathlist", True),
     "glossary": Field("path", True),
@@ -75,6 +78,7 @@ class BookConfig:
     udc: str | None
     bbk: str | None
     page_size: str
+    toc_depth: int
     front: tuple[Path, ...]
     chapters: tuple[Path, ...]
     glossary: Path
@@ -85,6 +89,10 @@ class BookConfig:
     @property
     def manuscript_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def styles_dir(self) -> Path:
+        return self.root / "styles"
 
     def build_timestamp(self) -> int:
         """Seconds since the epoch for every date the outputs record.
@@ -118,6 +126,10 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
         problems.error("Y004", path, line, f"'{name}' must be a string")
+    elif kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 6:
+            return value
+        problems.error("Y004", path, line, f"'{name}' must be a whole number from 1 to 6")
     elif kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
