@@ -6,20 +6,27 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DIST   := dist
 
-# Everything the book is made from. A change to any of these rebuilds; nothing else does.
-# The folders are listed too: deleting or renaming a file changes its folder's time.
-SOURCES := pyproject.toml \
-	$(shell find manuscript styles src -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info/*' 2>/dev/null | LC_ALL=C sort) \
-	$(shell find manuscript styles src/oic_book -type d ! -name __pycache__ 2>/dev/null | LC_ALL=C sort)
+# What the book is made from, as one line: the name, size and time of every file under
+# manuscript/, styles/ and src/. Any change, new file, deletion or rename changes it.
+# make's own prerequisite lists cannot hold file names with spaces or colons, which an
+# author may use ("images/карта 1.png"), so the state is compared in the recipe instead.
+SOURCES_STATE = $(shell find pyproject.toml manuscript styles src \( -name __pycache__ -o -name '*.egg-info' \) -prune -o -printf '%p %s %T@\n' 2>/dev/null | LC_ALL=C sort | cksum)
+OUTPUTS := $(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html
+# The state of the last successful build; written only after it, so a failed build is
+# tried again.
+BUILT  := $(VENV)/.built-sources
 
 .PHONY: book site preview test check spell bench clean patterns
 
 # The three editions are made by one build: the web edition takes the print edition's page
 # numbers from its layout. `make site` is the same target, by the name of its third output.
-book site: $(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html
-
-$(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html &: $(VENV)/.installed $(SOURCES)
-	$(BIN)/oic-book build --strict
+book site: $(VENV)/.installed
+	@state="$(SOURCES_STATE)"; \
+	if [ "$$(cat $(BUILT) 2>/dev/null)" = "$$state" ] && ls $(OUTPUTS) >/dev/null 2>&1; then \
+	  echo "make: the book is up to date ($(OUTPUTS))"; \
+	else \
+	  $(BIN)/oic-book build --strict && echo "$$state" > $(BUILT); \
+	fi
 
 # Live preview on http://127.0.0.1:8000/ (PORT=… to change); Ctrl-C stops it.
 PORT ?= 8000
@@ -38,6 +45,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/preview.py
 
 patterns: $(VENV)/.installed
 	$(BIN)/python -m oic_book.kazakh.hyphenation --write

@@ -491,3 +491,18 @@ def test_the_readme_examples_are_a_valid_chapter(tmp_path):
     )
     _, problems = check_project(project)
     assert [p.format() for p in problems.items] == []
+
+
+def test_an_image_in_a_glossary_definition_is_a_located_error(tmp_path):
+    project = make_project(tmp_path / "p")
+    glossary = project / "manuscript" / "glossary.yaml"
+    glossary.write_text(
+        glossary.read_text().replace(
+            "definition: Халықаралық ұйым.",
+            "definition: Халықаралық ұйым. ![Ту](chapters/images/photo.jpg)",
+        )
+    )
+    _, problems = check_project(project)
+    assert [(p.code, p.path, p.line) for p in problems.errors] == [
+        ("L005", "manuscript/glossary.yaml", 7)
+    ]

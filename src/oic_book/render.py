@@ -25,6 +25,8 @@ from .model import Book, Heading, IndexEntry, Occurrence
 Output = Literal["print", "epub", "web"]
 
 _PLACEHOLDER = re.compile(
+    # The word before a note call comes with it: the call must never begin a line.
+    r'(?P<word>(?:<span class="nohyph">[^<>]*</span>)?[^\s<>]*)'
     r'<oic-note label="(?P<label>[^"]*)"></oic-note>'
     r'|<oic-term key="(?P<key>[^"]*)" id="(?P<tid>[^"]*)"(?P<first> first="1")?>(?P<ttext>.*?)</oic-term>'
     r'|<oic-index id="(?P<iid>[^"]*)">(?P<itext>.*?)</oic-index>'
@@ -280,7 +282,10 @@ class Renderer:
         def replace(match: re.Match[str]) -> str:
             if match["label"] is not None:
                 note = self.notes[match["label"]]
-                return str(self.macros.noteref(note, self.output, self.expand))
+                call = str(self.macros.noteref(note, self.output, self.expand))
+                if not match["word"]:
+                    return call
+                return f'<span class="noteword">{match["word"]}{call}</span>'
             if match["key"] is not None:
                 return str(
                     self.macros.term(

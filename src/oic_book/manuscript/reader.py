@@ -862,6 +862,15 @@ def read_glossary(
         for token in tokens:
             _number_lines(token)
             _typeset(token)
+        if any(c.type == "image" for t in tokens for c in t.children or ()):
+            # An image needs a chapter: its path, figure number and packaging.
+            problems.error(
+                "L005",
+                path,
+                item.key_lines["definition"],
+                "an image in a glossary definition is not supported; put it in a chapter",
+            )
+            continue
         entries.append(
             GlossaryEntry(
                 term=term,
