@@ -386,6 +386,17 @@ def _check_image(tmp_path, name: str, data: bytes, target: str | None = None):
     return found, [(p.code, p.message) for p in problems.items]
 
 
+# Seven levels of ten <use> each: ten million rectangles from a 1-kilobyte file.
+USE_BOMB = (
+    b"<svg xmlns='http://www.w3.org/2000/svg'><defs><rect id='l0' width='1' height='1'/>"
+    + b"".join(
+        f"<g id='l{i}'>".encode() + f"<use href='#l{i - 1}'/>".encode() * 10 + b"</g>"
+        for i in range(1, 8)
+    )
+    + b"</defs><use href='#l7'/></svg>"
+)
+
+
 def _png(size=(4, 3), mode="RGB") -> bytes:
     import io
 
@@ -427,6 +438,11 @@ def test_image_names_are_percent_decoded_and_nfc(tmp_path):
         ),
         (b"<svg xmlns='http://www.w3.org/2000/svg' style='fill: url(http://x/y)'/>", "L007"),
         (b"<svg xmlns='http://www.w3.org/2000/svg'><rect", "L005"),
+        (
+            b"<svg xmlns='http://www.w3.org/2000/svg'><g id='a'><use href='#a'/></g></svg>",
+            "L007",
+        ),
+        (USE_BOMB, "L006"),
         (b"<html><svg/></html>", "L005"),
     ],
 )

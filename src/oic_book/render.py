@@ -96,6 +96,8 @@ def make_environment() -> jinja2.Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
     )
+    # A web address as text that breaks only at <wbr/> points (never with a hyphen).
+    env.filters["url"] = lambda url: Markup(breakable_url(str(url)))
     env.filters["second_copy"] = second_copy
     return env
 
