@@ -16,7 +16,7 @@ OUTPUTS := $(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html
 # tried again.
 BUILT  := $(VENV)/.built-sources
 
-.PHONY: book site preview test check spell bench clean patterns
+.PHONY: book site preview test check spell bench calibre clean patterns
 
 # The three editions are made by one build: the web edition takes the print edition's page
 # numbers from its layout. `make site` is the same target, by the name of its third output.
@@ -42,6 +42,11 @@ spell: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	@sh tests/tools.sh
 	$(BIN)/python -m pytest -q
+
+# The EPUB through calibre (Debian package, not installed by make test): AZW3 and PDF
+# conversion without warnings, one cover page, no blank page, calibre's "Check book".
+calibre: $(VENV)/.installed-test $(DIST)/oic-book.epub
+	$(BIN)/python tests/calibre.py $(DIST)/oic-book.epub
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py

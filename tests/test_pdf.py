@@ -52,7 +52,7 @@ def test_metadata(built, reader):
 def test_every_font_is_shipped_embedded_and_subset(built, project_root):
     from oic_book.fonts import font_faces
 
-    # WeasyPrint names an embedded font after its @font-face family ("OIC Serif").
+    # WeasyPrint names an embedded font after its @font-face family ("Noto Serif").
     families = "|".join(
         re.escape(face.family.replace(" ", "-")) for face in font_faces(project_root / "styles")
     )
