@@ -11,12 +11,12 @@
   bar.style.cssText = [
     "position:fixed", "left:0", "right:0", "bottom:0", "z-index:1000",
     "max-height:45vh", "overflow:auto", "padding:0.35rem 1rem",
-    "font:14px/1.45 'OIC Sans'", "background:#20232a", "color:#f3f1ea",
+    "font:14px/1.45 'Noto Sans', sans-serif", "background:#20232a", "color:#f3f1ea",
     "border-top:3px solid #3a7d44",
   ].join(";");
   const problems = document.createElement("pre");
   problems.id = "oic-preview-problems";
-  problems.style.cssText = "margin:0 0 0.3rem;white-space:pre-wrap;font:13px/1.4 'OIC Sans';color:#ffd2cc";
+  problems.style.cssText = "margin:0 0 0.3rem;white-space:pre-wrap;font:13px/1.4 'Noto Sans', sans-serif;color:#ffd2cc";
   const pdf = document.createElement("p");
   pdf.id = "oic-preview-pdf";
   pdf.style.cssText = "margin:0;text-indent:0";
