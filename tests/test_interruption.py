@@ -226,5 +226,5 @@ def test_an_output_folder_that_cannot_be_made_is_exit_2(tmp_path):
     result = run_cli("build", "-C", str(project), "-o", "/proc/oic-book-dist")
     assert result.returncode == 2, result.stderr
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("oic-book: build failed: cannot write /proc/oic-book-dist/")
+    assert last.startswith("oic-book: ") and "/proc/oic-book-dist" in last
     assert "Traceback" not in result.stderr

@@ -147,13 +147,16 @@ def private_temporary_folder() -> Iterator[Path]:
     removed with everything in it however the build ends (WeasyPrint's font folders
     would otherwise be left behind: their cleanup is in a `__del__` that a fast exit
     skips)."""
-    try:
-        folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
-    except OSError as exc:
-        where = exc.filename or tempfile.gettempdir()
-        raise BuildError(f"cannot make a temporary folder in {where}: {exc.strerror}") from exc
-    before = tempfile.tempdir
-    tempfile.tempdir = str(folder)
+    with signals_held():  # made and named at once: an interruption cannot leave it
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
+        except OSError as exc:
+            where = exc.filename or tempfile.gettempdir()
+            raise BuildError(
+                f"cannot make a temporary folder in {where}: {exc.strerror}"
+            ) from exc
+        before = tempfile.tempdir
+        tempfile.tempdir = str(folder)
     try:
         yield folder
     finally:
@@ -215,9 +218,11 @@ def build(
     downloads = {
         label: name for label, name in web.DOWNLOADS.items() if name in _names(formats)
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
+    staged_site = None
     try:
+        with signals_held():  # made and named at once: an interruption cannot leave it
+            out_dir.mkdir(parents=True, exist_ok=True)
+            staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
         with (
             in_background(epub_job, book, pages, assets, project) as epub_result,
             in_background(
@@ -250,7 +255,8 @@ def build(
                 web.replace_folder(staged_site, out_dir / web.SITE_DIR)
                 written += (out_dir / web.SITE_DIR,)
     finally:
-        shutil.rmtree(staged_site, ignore_errors=True)
+        if staged_site is not None:
+            shutil.rmtree(staged_site, ignore_errors=True)
     log.info("%d pages", pages_count)
     return BuildResult(written, pages_count, tuple(problems.warnings))
 

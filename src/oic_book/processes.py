@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -103,11 +104,27 @@ def signal_pending() -> bool:
     return _received is not None or bool(signal.sigpending() & set(SIGNALS))
 
 
-def child_setup() -> None:
-    """In a forked child: default signal actions (the build handles its own), and end
-    with the parent, however it ends."""
+_working = False  # in a child: running the function it was started for
+
+
+def _exit_child(signum, frame) -> None:
     for number in SIGNALS:
-        signal.signal(number, signal.SIG_DFL)
+        signal.signal(number, signal.SIG_DFL)  # a second signal ends it outright
+    if _working:
+        # An exception, not the default action: what the child runs (`subprocess.run` of
+        # Pagefind, for one) ends its own children on the way out.
+        raise SystemExit(128 + signum)
+    os._exit(128 + signum)
+
+
+def child_setup() -> None:
+    """In a forked child: a signal ends it (and what it started), and it ends with the
+    parent, however the parent ends."""
+    global _received
+    _received = None
+    for number in SIGNALS:
+        signal.signal(number, _exit_child)
+    sys.unraisablehook = sys.__unraisablehook__
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -117,17 +134,26 @@ def child_setup() -> None:
 
 
 def _run_child(send, function, args) -> None:
+    global _working
     child_setup()
+    _working = True
     try:
         outcome = (True, function(*args))
+    except SystemExit as exc:  # stopped by a signal: what it started is ended; leave
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
     except BaseException as exc:  # noqa: BLE001 - sent to the parent, raised there
         outcome = (False, exc)
+    finally:
+        _working = False
     try:
         send.send(outcome)
-    except Exception as exc:  # noqa: BLE001 - an exception that cannot be pickled
-        send.send((False, RuntimeError(f"{type(outcome[1]).__name__}: {exc}")))
-    finally:
-        send.close()
+    except Exception as exc:  # noqa: BLE001 - cannot be pickled, or the parent is gone
+        try:
+            send.send((False, RuntimeError(f"{type(outcome[1]).__name__}: {exc}")))
+        except Exception:  # noqa: BLE001, S110 - the parent has stopped listening
+            pass
+    # No interpreter teardown in a forked child: the parent owns the files and the logs.
+    os._exit(0)
 
 
 @contextmanager
@@ -141,9 +167,6 @@ def in_background(function: Callable[..., T], *args) -> Iterator[Callable[[], T]
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_run_child, args=(send, function, args), daemon=True)
-    with signals_held():  # a signal during the fork is the parent's, acted on after it
-        child.start()
-    send.close()
 
     def result() -> T:
         try:
@@ -158,13 +181,18 @@ def in_background(function: Callable[..., T], *args) -> Iterator[Callable[[], T]
 
     finished = False
     try:
+        with signals_held():  # a signal during the fork is the parent's, acted on after it
+            child.start()
+        send.close()
         yield result
         finished = True
     finally:
-        if not finished and child.is_alive():
-            child.terminate()
-        child.join(10)
-        if child.is_alive():
-            child.kill()
-            child.join()
+        if child.ident is not None:  # started
+            if not finished and child.is_alive():
+                child.terminate()
+            child.join(10)
+            if child.is_alive():
+                child.kill()
+                child.join()
+        send.close()
         receive.close()
