@@ -529,3 +529,10 @@ def test_an_image_in_a_glossary_definition_is_a_located_error(tmp_path):
     assert [(p.code, p.path, p.line) for p in problems.errors] == [
         ("L005", "manuscript/glossary.yaml", 7)
     ]
+
+
+def test_arabic_in_a_heading_is_marked_in_the_contents_too(docs):
+    nav = docs["nav.xhtml"].find(f".//{{{X}}}nav[@id='contents']")
+    spans = [s for s in nav.iter(f"{{{X}}}span") if s.get("lang") == "ar"]
+    assert [text_of(s) for s in spans] == ["السلام"]
+    assert spans[0].get("dir") == "rtl"

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from . import fonts
 from .kazakh import locale
-from .manuscript.reader import breakable_url, shown_address
+from .manuscript.reader import breakable_url, escape_text, shown_address
 from .model import Book, Heading, IndexEntry, Occurrence
 
 Output = Literal["print", "epub"]
@@ -93,6 +93,8 @@ def make_environment() -> jinja2.Environment:
     )
     # A web address as text that breaks only at <wbr/> points (never with a hyphen).
     env.filters["url"] = lambda url: Markup(breakable_url(str(url)))
+    # Plain text as the body sets it: a run of Arabic marked lang="ar" dir="rtl".
+    env.filters["text"] = lambda text: Markup(escape_text(str(text)))
     return env
 
 
@@ -246,7 +248,7 @@ class Renderer:
 
         def replace(match: re.Match[str]) -> str:
             if match["label"] is not None:
-                note = self.notes[match["label"]]
+                note = self.notes[html.unescape(match["label"])]
                 call = str(self.macros.noteref(note, self.output, self.expand))
                 if not match["word"]:
                     return call
