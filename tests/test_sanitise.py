@@ -71,6 +71,8 @@ HOSTILE = [
     ("<!DOCTYPE html>", ["H002"]),
     ("<?php echo 1 ?>", ["H002"]),
     ("<span>" * 40 + "deep" + "</span>" * 40, ["M007"]),
+    ('<a href="#ch1" href="#ch1">twice</a>', ["H006"]),
+    ('<span title="&#1;x">x</span>', []),  # an invalid reference reads as nothing
 ]
 WELL_FORMED = [
     "one<br>two<br/>three<BR>four</br>",
