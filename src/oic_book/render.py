@@ -148,7 +148,6 @@ class Renderer:
             "output": output,
             "labels": self.labels,
             "macros": self.macros,
-            "placeholder": f"[{self.labels['placeholder']}]",
             "date_kk": locale.format_date(book.config.date),
             "timestamp_iso": timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "href": self.href,
@@ -262,8 +261,10 @@ def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[D
     for part in book.parts:
         title = part.title
         if part.number:
-            title = f"{labels['chapter'].format(n=part.number)}. {part.title}"
-        body_type = "bodymatter" if part.kind == "chapter" else "frontmatter"
+            title = f"{labels[part.kind].format(n=part.number)}. {part.title}"
+        body_type = {"chapter": "bodymatter", "front": "frontmatter"}.get(
+            part.kind, "backmatter"
+        )
         docs.append(document(f"{part.slug}.xhtml", title, "part", body_type, part=part))
     if book.glossary:
         docs.append(document("glossary.xhtml", labels["glossary"], "glossary", "backmatter"))

@@ -595,13 +595,22 @@ def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
     _render_rules(md)
     glossary_list, named = read_glossary(md, config.glossary, problems)
     glossary = {entry.term: entry for entry in glossary_list}
-    jobs = [
-        _PartJob(path, "front", None, "preface" if i == 0 else f"front{i + 1}")
-        for i, path in enumerate(config.front)
-    ] + [
-        _PartJob(path, "chapter", number, f"ch{number}")
-        for number, path in enumerate(config.chapters, start=1)
-    ]
+    jobs = (
+        [
+            _PartJob(path, "front", None, "preface" if i == 0 else f"front{i + 1}")
+            for i, path in enumerate(config.front)
+        ]
+        + [
+            _PartJob(path, "chapter", number, f"ch{number}")
+            for number, path in enumerate(config.chapters, start=1)
+        ]
+        + [
+            _PartJob(path, "appendix", number, f"app{number}")
+            for number, path in enumerate(config.appendices, start=1)
+        ]
+    )
+    if config.bibliography:
+        jobs.append(_PartJob(config.bibliography, "bibliography", None, "bibliography"))
     _SHARED["context"] = (md, glossary, named or frozenset(), problems.root)
     size = sum(job.path.stat().st_size for job in jobs if job.path.is_file())
     if size > PARALLEL_BYTES and len(jobs) > 1 and (os.cpu_count() or 1) > 1:
@@ -609,20 +618,20 @@ def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
             results = list(pool.map(_read_part_job, jobs, chunksize=max(1, len(jobs) // 8)))
     else:
         results = [_read_part_job(job) for job in jobs]
-    front: list[Part] = []
-    chapters: list[Part] = []
+    read: dict[str, list[Part]] = {"front": [], "chapter": [], "back": []}
     for job, (part, part_problems) in zip(jobs, results, strict=True):
         problems.items.extend(part_problems)
         if part:
-            (front if job.kind == "front" else chapters).append(part)
+            read[job.kind if job.kind in read else "back"].append(part)
     book = Book(
         config=config,
-        front=tuple(front),
-        chapters=tuple(chapters),
+        front=tuple(read["front"]),
+        chapters=tuple(read["chapter"]),
         glossary=tuple(glossary_list),
-        index=build_index(tuple(front) + tuple(chapters)),
+        index=build_index(tuple(read["front"] + read["chapter"] + read["back"])),
+        back=tuple(read["back"]),
     )
-    complete = len(front) + len(chapters) == len(config.front) + len(config.chapters)
+    complete = len(book.parts) == len(config.parts)
     return Manuscript(book, complete, named)
 
 
