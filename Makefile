@@ -25,16 +25,23 @@ spell: $(VENV)/.installed
 	$(BIN)/oic-book check --spell --strict
 
 test: $(VENV)/.installed-test
+	@sh tests/tools.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 
 patterns: $(VENV)/.installed
-	$(BIN)/python -m oic_book.hyphenation --write
+	$(BIN)/python -m oic_book.kazakh.hyphenation --write
+
+# A virtualenv left half-made (an interrupted first run, a Python that has gone) is made
+# anew: without a working python and pip in it, its stamps no longer count.
+ifneq ($(shell test -x $(BIN)/python -a -x $(BIN)/pip && $(BIN)/python -c "" 2>/dev/null && echo ok),ok)
+$(shell rm -f $(VENV)/.installed $(VENV)/.installed-test)
+endif
 
 $(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e .
 	touch $@

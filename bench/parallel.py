@@ -41,9 +41,11 @@ t_prep = time.perf_counter() - t_start
 t0 = time.perf_counter()
 import weasyprint
 t_import = time.perf_counter() - t0
-fetcher = pdf.make_url_fetcher([project / "manuscript", project / "styles"])
+from oic_book.project import Project  # noqa: E402
+
+fetcher = pdf.make_url_fetcher(Project.at(project))
 t0 = time.perf_counter()
-doc = pdf.layout(html, book.config, project / "styles", fetcher)
+doc = pdf.layout(html, book.config, Project.at(project), fetcher)
 doc = doc[0] if isinstance(doc, tuple) else doc
 t_layout = time.perf_counter() - t0
 t0 = time.perf_counter()

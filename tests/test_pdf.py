@@ -1,10 +1,10 @@
-"""The print edition, checked by its properties with pypdf and poppler."""
+"""The print edition, checked by its properties with pypdf and pypdfium2."""
 
 from __future__ import annotations
 
 import re
-import subprocess
 
+import pdftext
 import pytest
 from pypdf import PdfReader
 
@@ -17,29 +17,14 @@ def reader(built):
 
 
 @pytest.fixture(scope="module")
-def page_texts(built):
-    """pdftotext of every page, with line breaks, hyphenation and spaces removed."""
-    texts = []
-    count = len(PdfReader(built.result.pdf).pages)
-    for number in range(1, count + 1):
-        raw = subprocess.run(
-            [
-                "pdftotext",
-                "-f",
-                str(number),
-                "-l",
-                str(number),
-                "-enc",
-                "UTF-8",
-                str(built.result.pdf),
-                "-",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        texts.append(squash(raw))
-    return texts
+def raw_pages(built):
+    return pdftext.page_texts(built.result.pdf)
+
+
+@pytest.fixture(scope="module")
+def page_texts(raw_pages):
+    """The text of every page, with line breaks, hyphenation and spaces removed."""
+    return [squash(text) for text in raw_pages]
 
 
 def squash(text: str) -> str:
@@ -52,11 +37,11 @@ def plain(html: str) -> str:
 
 
 def test_page_count_and_size(built, reader):
-    assert 15 <= len(reader.pages) <= 80
+    assert len(reader.pages) >= 15
     assert built.result.pages == len(reader.pages)
     box = reader.pages[0].mediabox
-    # A5 is 148 × 210 mm = 419.5 × 595.3 pt
-    assert round(float(box.width)) == 420 and round(float(box.height)) == 595
+    if built.book.config.page_size == "A5":  # 148 × 210 mm = 419.5 × 595.3 pt
+        assert round(float(box.width)) == 420 and round(float(box.height)) == 595
 
 
 def test_metadata(built, reader):
@@ -67,17 +52,13 @@ def test_metadata(built, reader):
 
 
 def test_every_font_is_shipped_embedded_and_subset(built):
-    out = subprocess.run(
-        ["pdffonts", str(built.result.pdf)], check=True, capture_output=True, text=True
-    ).stdout.splitlines()[2:]
-    assert out, "no fonts listed"
-    for line in out:
-        name = line.split()[0]
-        assert re.fullmatch(r"[A-Z]{6}\+OIC-(Serif|Sans)(-Bold|-Italic|-BoldItalic)?", name), (
-            line
-        )
-        emb, sub, uni = line.split()[-5:-2]
-        assert (emb, sub, uni) == ("yes", "yes", "yes"), line
+    listed = pdftext.fonts(built.result.pdf)
+    assert listed, "no fonts listed"
+    for font in listed:
+        assert re.fullmatch(
+            r"[A-Z]{6}\+OIC-(Serif|Sans)(-Bold|-Italic|-BoldItalic)?", font.name
+        ), font
+        assert font.embedded and font.subset and font.unicode, font
 
 
 def _outline_titles(reader, items=None, depth=0, out=None):
@@ -100,26 +81,14 @@ def test_outline_has_every_chapter_and_section(built, reader):
     assert any(title == locale.labels()["glossary"] for title in titles)
 
 
-def test_contents_page_numbers_match_the_pages_of_the_headings(built, reader, page_texts):
+def test_contents_page_numbers_match_the_pages_of_the_headings(
+    built, reader, page_texts, raw_pages
+):
     """Every number in the contents is the page where that heading really is."""
     contents_page = next(
         i for i, text in enumerate(page_texts) if text.startswith(squash("Мазмұны"))
     )
-    lines = subprocess.run(
-        [
-            "pdftotext",
-            "-layout",
-            "-f",
-            str(contents_page + 1),
-            "-l",
-            str(contents_page + 2),
-            str(built.result.pdf),
-            "-",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    lines = raw_pages[contents_page] + "\n" + raw_pages[contents_page + 1]
     entries: dict[str, int] = {}
     pending = ""  # a title that wraps: its first lines carry no leader
     for line in lines.splitlines():
@@ -210,12 +179,7 @@ def test_body_text_is_hyphenated_at_valid_kazakh_syllable_breaks(built):
     """Lines end in a hyphen, and each such break is one the Kazakh rules allow."""
     from oic_book.kazakh.hyphenation import hyphenation_points
 
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(built.result.pdf), "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    text = "\n".join(pdftext.page_texts(built.result.pdf))
     breaks = re.findall(r"([^\W\d_]+)\u2010\n([^\W\d_]+)", text)
     assert len(breaks) >= 20, "the body text is hardly hyphenated"
     for head, tail in breaks:

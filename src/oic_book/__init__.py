@@ -3,3 +3,6 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+# The editions `oic-book build --format` can make; the default is all of them.
+EDITIONS = ("pdf", "epub")

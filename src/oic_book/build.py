@@ -11,10 +11,12 @@ they were, and two builds at once never leave a half-written file.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import multiprocessing
 import os
 import posixpath
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -25,10 +27,11 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from . import render
-from .editions import cover, epub, pagemap, pdf
+from . import EDITIONS, render
+from .editions import cover, epub, pagemap, pdf, pdfua
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
+from .project import Project
 
 log = logging.getLogger("oic_book")
 T = TypeVar("T")
@@ -41,10 +44,21 @@ EPUB_NAME = "oic-book.epub"
 class BuildResult:
     """What a build made, for the caller's summary."""
 
-    pdf: Path
-    epub: Path
+    written: tuple[Path, ...]  # the editions written, in FORMATS order
     pages: int
     warnings: tuple[Problem, ...]
+
+    def path(self, fmt: str) -> Path:
+        """The written file of one edition ("pdf", "epub")."""
+        return next(p for p in self.written if p.suffix == f".{fmt}")
+
+    @property
+    def pdf(self) -> Path:
+        return self.path("pdf")
+
+    @property
+    def epub(self) -> Path:
+        return self.path("epub")
 
 
 @contextmanager
@@ -101,24 +115,51 @@ def refused_epub_urls(assets) -> list[str]:
     return sorted(set(refused))
 
 
-def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
-    """Build the PDF and the EPUB of the project's manuscript into `out_dir`."""
-    project = project.resolve()
-    styles = project / "styles"
+@contextmanager
+def private_temporary_folder() -> Iterator[Path]:
+    """A temporary folder of this build, used by every library that asks `tempfile`, and
+    removed with everything in it however the build ends (WeasyPrint's font folders
+    would otherwise be left behind: their cleanup is in a `__del__` that a fast exit
+    skips)."""
+    folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
+    before = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@private_temporary_folder()
+def build(
+    project: Path, out_dir: Path, strict: bool = False, formats: tuple[str, ...] = EDITIONS
+) -> BuildResult:
+    """Build the editions named in `formats` (default: all) into `out_dir`.
+
+    The print layout is made even for the EPUB alone: its page-list and index carry the
+    print edition's page numbers.
+    """
+    project = Project.at(project)
+    # The types of the files packaged come from our own table and the libraries', not
+    # from /etc/mime.types: the build reads nothing of the machine's, and the EPUB is the
+    # same bytes everywhere (ebooklib and WeasyPrint ask `mimetypes`).
+    mimetypes.knownfiles = []
     with stage("check"):
-        book, problems = check.check_project(project)
+        book, problems = check.check_project(project.root)
         failing = problems.errors + (problems.warnings if strict else [])
         if failing or book is None:
             raise BookError(problems.sorted())
     with stage("render"):
-        assets = epub.collect_assets(styles)
+        assets = epub.collect_assets(project)
         refused = refused_epub_urls(assets)
         if refused:
             raise BuildError("refused to package: " + ", ".join(refused))
         html = render.render_print_html(book)
-        fetcher = pdf.make_url_fetcher([project / "manuscript", styles])
+        images = {image.name: (image.path, image.media_type) for image in book.images}
+        fetcher = pdf.make_url_fetcher(project, images)
     with stage("layout"):
-        document, root = pdf.layout(html, book.config, styles, fetcher)
+        document, root = pdf.layout(html, book.config, project, fetcher)
         roots = [root]
         if book.index:
             # The index alone is laid out once more, after the book: only then are the
@@ -127,7 +168,7 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
             index_page = page_of["index"]
             index_html = render.render_print_index(book, page_of)
             index_doc, index_root = pdf.layout(
-                index_html, book.config, styles, fetcher, first_page=index_page
+                index_html, book.config, project, fetcher, first_page=index_page
             )
             document = pdf.append_pages(document, index_doc, keep=index_page - 1)
             roots.append(index_root)
@@ -137,32 +178,47 @@ def build(project: Path, out_dir: Path, strict: bool = False) -> BuildResult:
         pages = pagemap.print_pages(document, roots, book)
     # The EPUB needs only the page numbers: it is made on the other core while this one
     # writes the PDF ("epub" below is the time left to wait for it).
-    with in_background(epub_edition, book, pages, assets, styles / "fonts") as epub_result:
-        with stage("pdf"):
-            pdf_data = pdf.pdf_bytes(document, book.config)
-            pages_count = len(document.pages)
-            del document, roots  # the laid-out boxes are the bulk of the memory
-        with stage("epub"):
-            epub_data = epub_result()
+    outputs: dict[Path, bytes] = {}
+    epub_job = epub_edition if "epub" in formats else _nothing
+    with in_background(epub_job, book, pages, assets, project) as epub_result:
+        pages_count = len(document.pages)
+        if "pdf" in formats:
+            with stage("pdf"):
+                pdf_data = pdf.pdf_bytes(document, book.config)
+                link_targets = pdfua.link_targets_of(roots)
+        del document, roots  # the laid-out boxes are the bulk of the memory
+        if "pdf" in formats:
+            with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
+        if "epub" in formats:
+            with stage("epub"):
+                outputs[out_dir / EPUB_NAME] = epub_result()
     with stage("write"):
-        pdf_path, epub_path = out_dir / PDF_NAME, out_dir / EPUB_NAME
-        write_atomically({pdf_path: pdf_data, epub_path: epub_data})
+        write_atomically(outputs)
     log.info("%d pages", pages_count)
-    return BuildResult(pdf_path, epub_path, pages_count, tuple(problems.warnings))
+    return BuildResult(tuple(outputs), pages_count, tuple(problems.warnings))
 
 
 def epub_edition(
-    book, pages: render.PrintPages, assets: list[epub.Asset], fonts_dir: Path
+    book, pages: render.PrintPages, assets: list[epub.Asset], project: Project
 ) -> bytes:
     """The EPUB: the same templates, the print edition's page numbers, the cover, and
     packaging."""
     documents = pagemap.insert_page_markers(
         render.render_epub_documents(book, pages), pages.starts
     )
-    assets = [*assets, epub.cover_asset(cover.cover_png(book.config, fonts_dir))]
+    assets = [
+        *assets,
+        *epub.image_assets(project, book.images),
+        epub.cover_asset(cover.cover_png(book.config, project.styles)),
+    ]
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )
+
+
+def _nothing(*args) -> None:
+    """The background job when no EPUB is asked for."""
 
 
 @contextmanager

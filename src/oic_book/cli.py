@@ -12,8 +12,45 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import EDITIONS, __version__
 from .errors import BookError, BuildError
+
+
+def _options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """The options every command takes.
+
+    They are given to the main parser and again to each subcommand, so that they work
+    before or after it (`oic-book -q build`, `oic-book build -q`). The subcommand's copies
+    default to SUPPRESS: otherwise argparse would let their defaults overwrite a value
+    given before the subcommand.
+    """
+
+    def default(value):
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "-C",
+        "--project",
+        type=Path,
+        default=default(Path(".")),
+        help="project folder holding manuscript/ and styles/ (default: current folder)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=default(False),
+        help="treat warnings as errors (exit 1)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default(False), help="print only problems"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
+        help="the builder's debug lines, and tracebacks on failure",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,27 +59,24 @@ def _parser() -> argparse.ArgumentParser:
         description="Build the Kazakh book on the OIC as a print PDF and an EPUB 3.",
     )
     parser.add_argument("--version", action="version", version=f"oic-book {__version__}")
+    _options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "-C",
-        "--project",
-        type=Path,
-        default=Path("."),
-        help="project folder holding manuscript/ and styles/ (default: current folder)",
-    )
-    common.add_argument(
-        "--strict", action="store_true", help="treat warnings as errors (exit 1)"
-    )
-    common.add_argument("-q", "--quiet", action="store_true", help="print only problems")
-    common.add_argument(
-        "-v", "--verbose", action="store_true", help="more detail, and tracebacks on failure"
-    )
+    _options(common, suppress=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build = commands.add_parser(
         "build", parents=[common], help="check the manuscript, then write the PDF and EPUB"
     )
     build.add_argument(
         "-o", "--out", type=Path, default=None, help="output folder (default: PROJECT/dist)"
+    )
+    build.add_argument(
+        "-f",
+        "--format",
+        action="append",
+        choices=EDITIONS,
+        dest="formats",
+        help="build only this edition (repeatable; default: all). The EPUB still takes "
+        "its page numbers from the print layout.",
     )
     check = commands.add_parser(
         "check", parents=[common], help="check the manuscript and report every problem"
@@ -51,18 +85,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _report(problems, stream=sys.stderr) -> None:
+def _configure_logging(args) -> None:
+    """Progress lines on stderr; -v shows the builder's debug lines, -q only problems.
+
+    The libraries' own loggers (WeasyPrint, fontTools) stay at ERROR whatever the level:
+    at DEBUG they print thousands of lines about every font and box.
+    """
+    level = logging.WARNING if args.quiet else (logging.DEBUG if args.verbose else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.ERROR)
+    logging.getLogger("oic_book").setLevel(level)
+
+
+def _not_a_project(project: Path) -> str | None:
+    """Why `project` is not a project folder, or None if it is one."""
+    if (project / "manuscript").is_dir() or (project / "manuscript" / "book.yaml").exists():
+        return None
+    return (
+        f"oic-book: no project here: looked for manuscript/book.yaml in "
+        f"{project.resolve()}; run it in a project folder, or pass -C DIR"
+    )
+
+
+def _report(problems) -> None:
     for problem in problems:
-        print(problem.format(), file=stream)
+        print(problem.format(), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    level = logging.WARNING if args.quiet else (logging.DEBUG if args.verbose else logging.INFO)
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    _configure_logging(args)
+    hint = _not_a_project(args.project)
+    if hint:
+        print(hint, file=sys.stderr)
+        return 2
     try:
         if args.command == "check":
             return _check(args)
@@ -127,12 +187,11 @@ def _build(args) -> int:
     from .build import build
 
     out = args.out or args.project / "dist"
-    result = build(args.project, out, strict=args.strict)
+    result = build(
+        args.project, out, strict=args.strict, formats=tuple(args.formats or EDITIONS)
+    )
     _report(result.warnings)
     if not args.quiet:
-        print(
-            f"oic-book: wrote {os.path.relpath(result.pdf)} ({result.pages} pages) and "
-            f"{os.path.relpath(result.epub)}",
-            file=sys.stderr,
-        )
+        written = " and ".join(os.path.relpath(path) for path in result.written)
+        print(f"oic-book: wrote {written} ({result.pages} pages)", file=sys.stderr)
     return 0

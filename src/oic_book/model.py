@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from .manuscript.config import BookConfig
+from .manuscript.images import ImageFile
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,15 @@ class Part:
     footnotes: tuple[Footnote, ...]
     terms: tuple[TermUse, ...]
     index_marks: tuple[IndexMark, ...]
-    texts: tuple[tuple[int, str], ...]  # (line, text as typed), for the checks
+    texts: tuple[tuple[int, str], ...]  # (line, Kazakh text as typed), for the checks
     links: tuple[tuple[str, int], ...]  # (target id, line) of every internal link
     path: Path
     line: int
+    # Text in other languages or scripts, and code: checked for glyphs only.
+    other_texts: tuple[tuple[int, str], ...] = ()
+    figures: tuple[str, ...] = ()  # ids of the numbered figures, in order
+    tables: tuple[str, ...] = ()  # ids of the captioned (numbered) tables, in order
+    images: tuple[ImageFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,23 @@ class Book:
     @property
     def parts(self) -> tuple[Part, ...]:
         return self.front + self.chapters + self.back
+
+    @property
+    def images(self) -> tuple[ImageFile, ...]:
+        """Every image file of the book, once each, in reading order."""
+        seen: dict[str, ImageFile] = {}
+        for part in self.parts:
+            for image in part.images:
+                seen.setdefault(image.name, image)
+        return tuple(seen.values())
+
+    def numbers(self) -> dict[str, int]:
+        """The number of each figure and captioned table, counted through the book."""
+        numbers: dict[str, int] = {}
+        for kind in ("figures", "tables"):
+            ids = [i for part in self.parts for i in getattr(part, kind)]
+            numbers.update({anchor: n for n, anchor in enumerate(ids, start=1)})
+        return numbers
 
     def term_uses(self, key: str) -> tuple[Occurrence, ...]:
         """Every use of a glossary term, in reading order."""

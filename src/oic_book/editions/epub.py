@@ -11,13 +11,13 @@ import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from ebooklib import epub
 
-from ..fonts import FONT_FILES
+from ..fonts import font_faces
 from ..kazakh import locale
 from ..model import Book
+from ..project import STYLES, Project
 from ..render import Document
 
 COVER_NAME = "images/cover.png"  # sections/cover.html shows it
@@ -68,17 +68,29 @@ class _Writer(epub.EpubWriter):
         self.out.close()
 
 
-def collect_assets(styles_dir: Path) -> list[Asset]:
-    """Stylesheets and fonts (their licence is in each font file)."""
+def collect_assets(project: Project) -> list[Asset]:
+    """Stylesheets and the fonts their `@font-face` rules name (licence in each font
+    file), read through the project's rule (`project.contain`): a stylesheet or font
+    linked out of `styles/` is refused."""
+    styles = project.styles
     assets = [
-        Asset(f"styles/{name}", "text/css", (styles_dir / name).read_bytes())
+        Asset(f"styles/{name}", "text/css", project.read(styles / name, (STYLES,)))
         for name in ("base.css", "epub.css")
     ]
+    faces = {face.name: face for face in font_faces(styles)}
     assets += [
-        Asset(f"styles/fonts/{name}", "font/ttf", (styles_dir / "fonts" / name).read_bytes())
-        for name in FONT_FILES
+        Asset(f"styles/{name}", face.media_type, project.read(face.file, (STYLES,)))
+        for name, face in faces.items()
     ]
     return assets
+
+
+def image_assets(project: Project, images) -> list[Asset]:
+    """The book's images, under the names the documents use (images/NAME)."""
+    return [
+        Asset(f"images/{image.name}", image.media_type, project.read(image.path))
+        for image in images
+    ]
 
 
 def cover_asset(png: bytes) -> Asset:

@@ -7,7 +7,6 @@ from it (see `pagemap`); it is never laid out a second time.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from urllib.request import url2pathname
 
 from ..kazakh import hyphenation
 from ..manuscript.config import BookConfig
+from ..project import STYLES, Project
 from ..weasyprint_fixes import linebreak, speedups, tags
 
 
@@ -31,29 +31,60 @@ class RefusedURL(ValueError):
     """A resource outside the project's own files was asked for."""
 
 
-def make_url_fetcher(roots: list[Path]):
-    """A WeasyPrint URL fetcher that reads only files under `roots`, never the network.
+# The types of the files a stylesheet or the book may use (the `mimetypes` module would
+# read /etc/mime.types, a file outside the project).
+MEDIA_TYPES = {
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
+IMAGE_SCHEME = "oic-image"
 
+
+def make_url_fetcher(project: Project, images: dict[str, tuple[Path, str]] | None = None):
+    """A WeasyPrint URL fetcher that reads only the project's own files, never the network.
+
+    Every path goes through `project.contain` (the rule of `check` and the EPUB too).
+    The book's images are asked for as `oic-image:NAME` (their name in the EPUB), not by
+    path: WeasyPrint names an image in the PDF after a hash of its URL, so a path would
+    make the PDF depend on where the project lives. `images` maps NAME → (file, media
+    type), as checked by `check`.
     Every refused URL is recorded in `.refused`, so the build can fail on it instead of
     letting WeasyPrint print a warning and leave a hole in the page.
     """
     weasyprint = _weasyprint()
     from weasyprint.urls import URLFetcherResponse
 
-    resolved = [root.resolve() for root in roots]
+    images = images or {}
 
     class ProjectURLFetcher(weasyprint.URLFetcher):
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
-            if parts.scheme != "file":
+            if parts.scheme == IMAGE_SCHEME and parts.path in images:
+                path, media_type = images[parts.path]
+                try:
+                    data = project.read(path)
+                except (OSError, ValueError) as exc:
+                    self.refused.append(url)
+                    raise RefusedURL(f"image unreadable: {url} ({exc})") from None
+                return URLFetcherResponse(url, data, {"Content-Type": media_type})
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
                 self.refused.append(url)
                 raise RefusedURL(f"not a project file: {url}")
-            path = Path(url2pathname(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in resolved):
+            try:
+                path = Path(url2pathname(parts.path))
+                data = project.read(path)
+            except (OSError, ValueError) as exc:
                 self.refused.append(url)
-                raise RefusedURL(f"outside the project: {url}")
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+                raise RefusedURL(f"outside the project or unreadable: {url} ({exc})") from None
+            media_type = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+            return URLFetcherResponse(path.as_uri(), data, {"Content-Type": media_type})
 
     fetcher = ProjectURLFetcher(allowed_protocols={"file"})
     fetcher.refused = []  # read by the build after the layout
@@ -66,28 +97,65 @@ def book_css(config: BookConfig, first_page: int = 1) -> str:
     `first_page` numbers the pages of a document that continues the book (the index).
     """
     title = config.title.replace("\\", "\\\\").replace('"', '\\"')
+    # The outline goes as deep as the contents (book.yaml toc_depth), no deeper.
+    outline = "".join(
+        f"section.part h{level} {{ bookmark-level: "
+        f"{level if level <= config.toc_depth else 'none'}; }}\n"
+        for level in range(2, 7)
+    )
     return (
         f"@page {{ size: {config.page_size}; }}\n"
         f'@page :left {{ @top-left {{ content: "{title}"; }} }}\n'
-        f"@page :first {{ counter-reset: page {first_page}; }}\n"
+        f"@page :first {{ counter-reset: page {first_page}; }}\n" + outline
     )
 
 
-def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page: int = 1):
+NO_SYSTEM_FONTS = Path(__file__).with_name("no-system-fonts.conf")
+
+
+def closed_font_configuration():
+    """A WeasyPrint font configuration that knows no font of the machine.
+
+    WeasyPrint loads fontconfig's default configuration, which lists every installed
+    font; a generic family (the user agent's `monospace` for code) or a character the
+    stack lacks would then be drawn with, say, DejaVu Sans Mono, and the PDF would
+    depend on the build machine. fontconfig reads FONTCONFIG_FILE when the
+    configuration is made (FcInitLoadConfigAndFonts); ours names no font folder, so
+    only the @font-face fonts exist and any family name resolves to one of them.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    before = os.environ.get("FONTCONFIG_FILE")
+    os.environ["FONTCONFIG_FILE"] = str(NO_SYSTEM_FONTS)
+    try:
+        return FontConfiguration()
+    finally:
+        if before is None:
+            del os.environ["FONTCONFIG_FILE"]
+        else:
+            os.environ["FONTCONFIG_FILE"] = before
+
+
+def layout(html: str, config: BookConfig, project: Project, fetcher, first_page: int = 1):
     """Lay the print HTML out into pages (the one WeasyPrint layout of the build).
 
     Returns the laid-out document and the root of the element tree it was made from.
     """
     weasyprint = _weasyprint()
-    from weasyprint.text.fonts import FontConfiguration
 
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
     tags.apply()
     linebreak.apply()  # a text box's trailing space must not split a word that fits
     speedups.apply()
-    fonts = FontConfiguration()
+    fonts = closed_font_configuration()
+    # Read here, through the project's rule: `CSS(filename=…)` would open the file itself.
     stylesheets = [
-        weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)
+        weasyprint.CSS(
+            string=project.read(project.styles / name, (STYLES,)).decode("utf-8"),
+            base_url=(project.styles / name).as_uri(),
+            url_fetcher=fetcher,
+            font_config=fonts,
+        )
         for name in ("base.css", "print.css")
     ]
     stylesheets.append(weasyprint.CSS(string=book_css(config, first_page), font_config=fonts))

@@ -253,7 +253,7 @@ def register_pyphen() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``--write`` regenerates the committed dictionary, else print it."""
-    parser = argparse.ArgumentParser(prog="python -m oic_book.hyphenation")
+    parser = argparse.ArgumentParser(prog="python -m oic_book.kazakh.hyphenation")
     parser.add_argument("--write", action="store_true", help=f"write {DICTIONARY_PATH.name}")
     args = parser.parse_args(argv)
     text = generate_patterns()

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problems
+from ..errors import Problems, shorten
+from ..project import MANUSCRIPT, OutsideProject, contain
 from .sources import LocatedDict, LocatedList, read_yaml
 
 # Page sizes WeasyPrint understands by name; others may be given as "148mm 210mm".
@@ -23,7 +24,7 @@ PAGE_SIZES = {"A4", "A5", "A6", "B5", "letter", "legal"}
 class Field:
     """One key of book.yaml: its type, whether it is required, and its default."""
 
-    kind: str  # "str", "str?", "strlist", "pathlist", "path", "date"
+    kind: str  # "str", "str?", "int", "strlist", "pathlist", "path", "date"
     required: bool = False
     default: Any = None
 
@@ -49,6 +50,9 @@ SCHEMA: dict[str, Field] = {
     "udc": Field("str?", False, None),
     "bbk": Field("str?", False, None),
     "page_size": Field("str", False, "A5"),
+    # How deep the contents, the EPUB nav and the PDF outline go: 1 = chapters only,
+    # 2 = and their ## sections, … (one setting for all three).
+    "toc_depth": Field("int", False, 2),
     "front": Field("pathlist", False, ()),
     "chapters": Field("pathlist", True),
     "appendices": Field("pathlist", False, ()),
@@ -84,6 +88,7 @@ class BookConfig:
     udc: str | None
     bbk: str | None
     page_size: str
+    toc_depth: int
     front: tuple[Path, ...]
     chapters: tuple[Path, ...]
     appendices: tuple[Path, ...]  # numbered «1-қосымша», after the chapters
@@ -108,6 +113,10 @@ class BookConfig:
         back = (self.bibliography,) if self.bibliography else ()
         return self.front + self.chapters + self.appendices + back
 
+    @property
+    def styles_dir(self) -> Path:
+        return self.root / "styles"
+
     def build_timestamp(self) -> int:
         """Seconds since the epoch for every date the outputs record.
 
@@ -121,6 +130,16 @@ class BookConfig:
         return int(moment.timestamp())
 
 
+def _manuscript_path(value: str, line: int, path: Path, problems: Problems) -> Path | None:
+    """A file named in book.yaml: relative to it, and inside `manuscript/` (`project`)."""
+    root = Path(os.path.realpath(path.parent.parent))
+    try:
+        return contain(path.parent / value, root, (MANUSCRIPT,))
+    except OutsideProject as exc:
+        problems.error("E003", path, line, f"'{shorten(value, 80)}' {exc.reason}")
+        return None
+
+
 def _check(name: str, field: Field, value: Any, line: int, path: Path, problems: Problems):
     """Convert one value to its field's type, or record why it cannot be."""
     kind = field.kind
@@ -130,6 +149,10 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
         problems.error("Y004", path, line, f"'{name}' must be a string")
+    elif kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 6:
+            return value
+        problems.error("Y004", path, line, f"'{name}' must be a whole number from 1 to 6")
     elif kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
@@ -143,7 +166,7 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
         problems.error("Y004", path, line, f"'{name}' must be a date (YYYY-MM-DD)")
     elif kind == "path":
         if isinstance(value, str) and value:
-            return (path.parent / value).resolve()
+            return _manuscript_path(value, line, path, problems)
         problems.error("Y004", path, line, f"'{name}' must be a file path")
     elif kind in ("strlist", "pathlist"):
         if isinstance(value, str) and kind == "strlist":
@@ -159,7 +182,9 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
                     "Y004", path, item_line, f"each item of '{name}' must be a string"
                 )
                 continue
-            out.append((path.parent / item).resolve() if kind == "pathlist" else item)
+            if kind == "pathlist":
+                item = _manuscript_path(item, item_line, path, problems)
+            out.append(item)
         return tuple(out)
     return None
 
@@ -201,7 +226,7 @@ def load_config(path: Path, problems: Problems) -> BookConfig | None:
         return None
     return BookConfig(
         path=path.resolve(),
-        root=path.resolve().parent.parent,
+        root=Path(os.path.realpath(path.parent.parent)),
         lines=lines,
         **{k: values[k] for k in SCHEMA},
     )
