@@ -555,7 +555,7 @@ def test_bibliography_in_kazakh_order():
         ("summits", ["төтенше", "Исламабад", "Касабланка"]),
         ("isesco", ["ICESCO", f"2020{NBSP}ж. 30{NBSP}қаңтар", "icesco.org"]),
         ("una", ["IINA", "UNA"]),
-        ("iofs", ["iofs.org.kz", "2018"]),
+        ("iofs", ["iofs.org.kz", "39-сессия", "Конакри"]),
         ("congress", [f"2025{NBSP}ж. 17–18{NBSP}қыркүйек", "2022"]),
     ],
 )
