@@ -8,6 +8,8 @@ and for the EPUB; everything else in it is final.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -38,11 +40,22 @@ class Footnote:
 
     @property
     def id(self) -> str:
-        return f"fn-{self.label}"
+        return f"fn-{_label_key(self.label)}"
 
     @property
     def ref_id(self) -> str:
-        return f"fnref-{self.label}"
+        return f"fnref-{_label_key(self.label)}"
+
+
+def _label_key(label: str) -> str:
+    """A footnote label as it can stand in an id and a URL: itself if it is plain ASCII,
+    else its plain characters and a short hash (a label may be «ескерту», `a&b` or `a"b`).
+    """
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", label):
+        return label
+    plain = re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")[:32]
+    digest = hashlib.sha256(label.encode()).hexdigest()[:8]
+    return f"{plain}-{digest}" if plain else digest
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,7 @@ class Part:
     figures: tuple[str, ...] = ()  # ids of the numbered figures, in order
     tables: tuple[str, ...] = ()  # ids of the captioned (numbered) tables, in order
     images: tuple[ImageFile, ...] = ()
+    ids: tuple[tuple[str, int], ...] = ()  # (id, line) of every id the author gave
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,7 @@ class GlossaryEntry:
     in_index: bool
     path: Path
     line: int
+    links: tuple[tuple[str, int], ...] = ()  # (target id, line) of internal links
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,14 @@ from markupsafe import Markup
 
 from . import fonts
 from .kazakh import locale
-from .manuscript.reader import breakable_url, shown_address
+from .manuscript.reader import breakable_url, escape_text, shown_address
 from .model import Book, Heading, IndexEntry, Occurrence
 
 Output = Literal["print", "epub"]
 
 _PLACEHOLDER = re.compile(
+    # The word before a note call comes with it: the call must never begin a line.
+    r'(?P<word>(?:<span class="nohyph">[^<>]*</span>)?[^\s<>]*)'
     r'<oic-note label="(?P<label>[^"]*)"></oic-note>'
     r'|<oic-term key="(?P<key>[^"]*)" id="(?P<tid>[^"]*)"(?P<first> first="1")?>(?P<ttext>.*?)</oic-term>'
     r'|<oic-index id="(?P<iid>[^"]*)">(?P<itext>.*?)</oic-index>'
@@ -82,13 +84,18 @@ class Document:
 
 def make_environment() -> jinja2.Environment:
     """The single Jinja environment: package templates, autoescape on, strict names."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("oic_book", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
     )
+    # A web address as text that breaks only at <wbr/> points (never with a hyphen).
+    env.filters["url"] = lambda url: Markup(breakable_url(str(url)))
+    # Plain text as the body sets it: a run of Arabic marked lang="ar" dir="rtl".
+    env.filters["text"] = lambda text: Markup(escape_text(str(text)))
+    return env
 
 
 def document_names(book: Book) -> dict[str, str]:
@@ -240,8 +247,11 @@ class Renderer:
 
         def replace(match: re.Match[str]) -> str:
             if match["label"] is not None:
-                note = self.notes[match["label"]]
-                return str(self.macros.noteref(note, self.output, self.expand))
+                note = self.notes[html.unescape(match["label"])]
+                call = str(self.macros.noteref(note, self.output, self.expand))
+                if not match["word"]:
+                    return call
+                return f'<span class="noteword">{match["word"]}{call}</span>'
             if match["key"] is not None:
                 return str(
                     self.macros.term(

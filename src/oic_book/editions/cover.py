@@ -73,9 +73,9 @@ def cover_png(config: BookConfig, styles_dir: Path) -> bytes:
     draw.regular_polygon((cx, cy, r), 4, rotation=45, outline=ACCENT, width=8)
     draw.ellipse((cx - 60, cy - 60, cx + 60, cy + 60), outline=ACCENT, width=6)
 
-    title_font = _font(styles_dir, "OIC Sans", "bold", 128)
-    subtitle_font = _font(styles_dir, "OIC Serif", "normal", 64, "italic")
-    small_font = _font(styles_dir, "OIC Serif", "normal", 54)
+    title_font = _font(styles_dir, "Noto Sans", "bold", 128)
+    subtitle_font = _font(styles_dir, "Noto Serif", "normal", 64, "italic")
+    small_font = _font(styles_dir, "Noto Serif", "normal", 54)
     width = SIZE[0] - 2 * margin - 160
     y = _centred(draw, _wrap(draw, config.title, title_font, width), title_font, 900, 1.2, TEXT)
     draw.line((cx - 200, y + 50, cx + 200, y + 50), fill=ACCENT, width=5)

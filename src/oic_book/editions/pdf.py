@@ -91,12 +91,27 @@ def make_url_fetcher(project: Project, images: dict[str, tuple[Path, str]] | Non
     return fetcher
 
 
+def css_string(value: str) -> str:
+    """`value` as a quoted CSS string that nothing in it can end: every ASCII character
+    but letters, digits and the space is written as an escape (a newline, a quote or a
+    backslash in book.yaml's title would otherwise let it write CSS of its own)."""
+    out = []
+    for char in value:
+        if (char.isascii() and (char.isalnum() or char == " ")) or (
+            not char.isascii() and char.isprintable()
+        ):
+            out.append(char)
+        else:
+            out.append(f"\\{ord(char):x} ")
+    return '"' + "".join(out) + '"'
+
+
 def book_css(config: BookConfig, first_page: int = 1) -> str:
     """The rules that depend on book.yaml: page size and the left running head.
 
     `first_page` numbers the pages of a document that continues the book (the index).
     """
-    title = config.title.replace("\\", "\\\\").replace('"', '\\"')
+    title = css_string(config.title)
     # The outline goes as deep as the contents (book.yaml toc_depth), no deeper.
     outline = "".join(
         f"section.part h{level} {{ bookmark-level: "
@@ -105,7 +120,7 @@ def book_css(config: BookConfig, first_page: int = 1) -> str:
     )
     return (
         f"@page {{ size: {config.page_size}; }}\n"
-        f'@page :left {{ @top-left {{ content: "{title}"; }} }}\n'
+        f"@page :left {{ @top-left {{ content: {title}; }} }}\n"
         f"@page :first {{ counter-reset: page {first_page}; }}\n" + outline
     )
 

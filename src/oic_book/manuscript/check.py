@@ -186,30 +186,36 @@ def check_ids_and_links(book: Book, problems: Problems) -> None:
                 )
             else:
                 labels[note.label] = (part.path, note.line)
+    # Every id the author gave (on any element) and every heading's id, once in the book.
+    # The builder's own ids cannot collide: authors may not use their forms (I003).
     seen: dict[str, tuple[Path, int]] = {}
-    reserved = {"titlepage", "imprint", "contents", "glossary", "index", "cover"}
     for part in book.parts:
-        for heading in part.headings:
-            if heading.id in seen or heading.id in reserved:
-                where = seen.get(heading.id)
-                first = f" (first at {problems.relative(where[0])}:{where[1]})" if where else ""
+        heading_ids = {(heading.id, heading.line) for heading in part.headings}
+        named = [(h.id, h.line, "heading id") for h in part.headings]
+        named += [(i, line, "id") for i, line in part.ids if (i, line) not in heading_ids]
+        for element_id, line, what in named:
+            if element_id in seen:
+                where = seen[element_id]
                 problems.error(
                     "I001",
                     part.path,
-                    heading.line,
-                    f"duplicate heading id '{heading.id}'{first}",
+                    line,
+                    f"duplicate {what} '{element_id}' (first at "
+                    f"{problems.relative(where[0])}:{where[1]})",
                 )
             else:
-                seen[heading.id] = (part.path, heading.line)
+                seen[element_id] = (part.path, line)
+    reserved = {"titlepage", "imprint", "contents", "glossary", "index", "cover"}
     ids = set(seen) | reserved | {part.slug for part in book.parts}
     ids |= {note.id for part in book.parts for note in part.footnotes}
     ids |= {entry.key for entry in book.glossary}
-    for part in book.parts:
-        for target, line in part.links:
-            if target not in ids:
-                problems.error(
-                    "I002", part.path, line, f"link to '#{target}', which does not exist"
-                )
+    links = [(part.path, target, line) for part in book.parts for target, line in part.links]
+    links += [(e.path, target, line) for e in book.glossary for target, line in e.links]
+    for path, target, line in links:
+        if target not in ids:
+            problems.error(
+                "I002", path, line, f"link to '#{shorten(target, 60)}', which does not exist"
+            )
 
 
 def check_glossary_use(book: Book, problems: Problems) -> None:

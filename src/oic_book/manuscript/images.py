@@ -22,6 +22,9 @@ from urllib.parse import unquote
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 24-megapixel photograph fits; 300 dpi on A4 is 8.7 MP
 MAX_SIDE = 20_000
+# Elements an SVG draws once every <use> is expanded: a chart has thousands; ten levels of
+# ten <use> each (a "use bomb") would be ten thousand million, and hang the layout.
+MAX_SVG_ELEMENTS = 200_000
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "SVG": "image/svg+xml"}
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "SVG": "svg"}
 
@@ -191,3 +194,43 @@ def check_svg(data: bytes) -> None:
                 raise ImageProblem("L007", "SVG style refers to something outside itself")
         if local == "style" and _CSS_URL.search("".join(element.itertext())):
             raise ImageProblem("L007", "SVG style refers to something outside itself")
+    _check_expanded_size(root)
+
+
+def _check_expanded_size(root) -> None:
+    """Count what the SVG draws with every <use> expanded; refuse loops and bombs."""
+    from lxml import etree
+
+    ids = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    # Keyed by the element itself: lxml keeps one proxy per element while it is referenced
+    # (an id() of a proxy may be reused once the proxy is gone).
+    sizes: dict = {}
+    visiting: set = set()
+
+    def size(element) -> int:
+        key = element
+        if key in sizes:
+            return sizes[key]
+        if key in visiting:
+            raise ImageProblem("L007", "SVG uses itself in a loop (<use>)")
+        visiting.add(key)
+        total = 1 + sum(size(child) for child in element if isinstance(child.tag, str))
+        if etree.QName(element).localname == "use":
+            href = element.get("href") or element.get(f"{{{XLINK_NS}}}href") or ""
+            target = ids.get(href.strip()[1:])
+            if target is not None:
+                total += size(target)
+        visiting.discard(key)
+        if total > MAX_SVG_ELEMENTS:
+            raise ImageProblem(
+                "L006",
+                f"SVG draws more than {MAX_SVG_ELEMENTS:,} elements once its <use> are "
+                "expanded".replace(",", " "),
+            )
+        sizes[key] = total
+        return total
+
+    try:
+        size(root)
+    except RecursionError:
+        raise ImageProblem("L007", "SVG nests <use> too deeply") from None

@@ -8,7 +8,6 @@ listed in the README; tests pin the exact messages.
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,95 +16,11 @@ from ..project import MANUSCRIPT, OutsideProject, contain
 from . import images
 from .images import ImageFile
 
-# Tags an author may write as raw HTML: inline phrasing and simple blocks, nothing active.
-ALLOWED_TAGS = frozenset(
-    [
-        "a",
-        "abbr",
-        "b",
-        "bdi",
-        "bdo",
-        "br",
-        "cite",
-        "code",
-        "del",
-        "dfn",
-        "div",
-        "em",
-        "figcaption",
-        "figure",
-        "i",
-        "ins",
-        "kbd",
-        "mark",
-        "p",
-        "q",
-        "s",
-        "samp",
-        "small",
-        "span",
-        "strong",
-        "sub",
-        "sup",
-        "time",
-        "u",
-        "var",
-        "wbr",
-        "blockquote",
-    ]
-)
-FORBIDDEN_TAGS = frozenset(
-    ["script", "iframe", "object", "embed", "style", "form", "input", "button", "link", "meta"]
-)
-ALLOWED_ATTRIBUTES = frozenset(
-    ["alt", "class", "datetime", "dir", "href", "id", "lang", "src", "title", "xml:lang"]
-)
 NETWORK_SCHEMES = ("http", "https", "ftp", "ftps", "mailto", "data", "javascript", "file")
 
 ABBREVIATION = re.compile(r"(?<![\w])[А-ЯЁӘҒҚҢӨҰҮҺІ]{2,}(?![а-яёәғқңөұүһі\w])")
 # `[text](scheme:…)` left as plain text: markdown-it refuses javascript:, vbscript:, file:
 # and most data: URLs and keeps the source as it was; check it as the link it was meant to be.
-
-
-class _TagScanner(HTMLParser):
-    """Collects (tag, attributes) of start tags in a piece of raw HTML."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, attrs))
-
-    handle_startendtag = handle_starttag
-
-
-def check_raw_html(html: str, path: Path, line: int, problems: Problems) -> None:
-    """Raw HTML may use only a safe allowlist of tags and attributes."""
-    scanner = _TagScanner()
-    scanner.feed(html)
-    scanner.close()
-    for tag, attrs in scanner.tags:
-        if tag in FORBIDDEN_TAGS:
-            problems.error("H001", path, line, f"<{tag}> is not allowed in the manuscript")
-            continue
-        if tag == "img":
-            # An image is a file the builder checks and packages: the Markdown form only.
-            problems.error(
-                "H002", path, line, '<img> is not supported; write ![alt text](path "Caption")'
-            )
-            continue
-        if tag not in ALLOWED_TAGS:
-            problems.error("H002", path, line, f"HTML tag <{tag}> is not in the allowed list")
-        for name, value in attrs:
-            if name.startswith("on"):
-                problems.error("H003", path, line, f"event attribute '{name}' is not allowed")
-            elif name not in ALLOWED_ATTRIBUTES:
-                problems.error("H004", path, line, f"HTML attribute '{name}' is not allowed")
-            if value and value.strip().lower().startswith("javascript:"):
-                problems.error("H005", path, line, "javascript: URLs are not allowed")
-            elif name in ("href", "src") and value:
-                check_target(value, name == "src", path, line, problems, alt="x")
 
 
 LINK_SCHEMES = ("http", "https", "mailto")
@@ -148,6 +63,9 @@ def check_target(
         return None
     if target.startswith("#"):
         return None  # checked against every id once all parts are read
+    if not target.strip():
+        problems.error("L001", path, line, f"{kind} has no address")
+        return None
     named = images.resolve(path, target) if is_image else path.parent / target.split("#")[0]
     try:
         file = contain(named, problems.root, (MANUSCRIPT,))
@@ -159,6 +77,14 @@ def check_target(
         problems.error("L004", path, line, message)
         return None
     if not is_image:
+        # A link to a file would be a broken link in the EPUB and a file: link in the PDF.
+        problems.error(
+            "L001",
+            path,
+            line,
+            f"link to a file: {cut(target)}; link to a place in the book with #id, or to "
+            "an http(s) address",
+        )
         return None
     if not file.is_file():
         problems.error("L002", path, line, f"image file not found: {cut(target)}")

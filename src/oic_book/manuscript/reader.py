@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -43,6 +43,7 @@ from ..model import (
 from . import lint
 from .config import BookConfig, load_config
 from .images import ImageFile
+from .sanitise import CONTROL, check_plain_text, sanitise_tokens
 from .sources import LocatedDict, LocatedList, read_text, read_yaml
 
 ROLES = ("term", "index")
@@ -160,6 +161,8 @@ class _PartState:
     terms: list[TermUse] = field(default_factory=list)
     index_marks: list[IndexMark] = field(default_factory=list)
     links: list[tuple[str, int]] = field(default_factory=list)  # internal #id links
+    glossary_keys: dict[str, str] = field(default_factory=dict)  # in the glossary only
+    note_lines: dict[str, int] = field(default_factory=dict)
     section_count: int = 0
     block_count: int = 0
     figures: list[str] = field(default_factory=list)
@@ -252,30 +255,20 @@ def _render_rules(md: MarkdownIt) -> None:
             return breakable_url(token.content)
         return escape_text(token.content, mark_arabic=meta.get("lang", "kk")[:2] != "ar")
 
-    def html_inline(self, tokens, idx, options, env):
-        state: _PartState | None = env.get("part")
-        if state is not None:
-            lint.check_raw_html(
-                tokens[idx].content, state.path, tokens[idx].meta["line"], state.problems
-            )
-        return tokens[idx].content
-
-    def html_block(self, tokens, idx, options, env):
-        state: _PartState | None = env.get("part")
-        if state is not None:
-            line = tokens[idx].map[0] + 1 if tokens[idx].map else 1
-            lint.check_raw_html(tokens[idx].content, state.path, line, state.problems)
-        return tokens[idx].content
+    def raw_html(self, tokens, idx, options, env):
+        return tokens[idx].content  # already judged and rewritten by `sanitise`
 
     def link_open(self, tokens, idx, options, env):
         state: _PartState | None = env.get("part")
         token = tokens[idx]
         href = token.attrGet("href") or ""
         line = (token.meta or {}).get("line", 1)
-        if state is not None:
+        # No href at all: the sanitiser refused it (javascript:…) and said so.
+        if state is not None and token.attrGet("href") is not None:
             lint.check_target(href, False, state.path, line, state.problems, "")
             if href.startswith("#"):
-                state.links.append((href[1:], line))
+                # markdown-it percent-encodes the URL: `#бөлім` arrives as `#%D0%B1…`
+                state.links.append((unquote(href[1:]), line))
         env["address"] = None
         if urlsplit(href).scheme.lower() in lint.LINK_SCHEMES:
             if token.markup in ("autolink", "linkify"):
@@ -366,34 +359,38 @@ def _render_rules(md: MarkdownIt) -> None:
         state: _PartState | None = env.get("part")
         token = tokens[idx]
         lang = token.attrGet("lang")
-        if state is not None:
+        # The sanitiser has judged every attribute (a bad lang is H006, reported there).
+        refused = (token.meta or {}).get("refused_attrs", ())
+        if state is not None and lang is None and "lang" not in refused:
             line = (token.meta or {}).get("line", 1)
-            for name in (token.meta or {}).get("insecure_attrs", {}):
-                state.problems.error(
-                    "H004",
-                    state.path,
-                    line,
-                    f"attribute '{name}' is not allowed on a span (only lang)",
-                )
-            if lang is None:
-                state.problems.error(
-                    "M006", state.path, line, "a [text]{…} span needs lang=…, e.g. {lang=en}"
-                )
-            elif not _LANGUAGE_TAG.match(lang):
-                state.problems.error(
-                    "M006",
-                    state.path,
-                    line,
-                    f"'{lint.cut(lang, 40)}' is not a language tag "
-                    "(write e.g. lang=en, lang=ar)",
-                )
+            state.problems.error(
+                "M006", state.path, line, "a [text]{…} span needs lang=…, e.g. {lang=en}"
+            )
+        # The other attributes the sanitiser allowed (id, title, dir) are kept, never lost.
+        kept = "".join(
+            f' {name}="{html.escape(str(value))}"'
+            for name, value in token.attrs.items()
+            if name not in ("lang", "xml:lang") and not (name == "dir" and lang)
+        )
         if lang is None or not _LANGUAGE_TAG.match(lang):
-            return "<span>"
-        return language_attributes_open(lang)
+            return f"<span{kept}>"
+        attributes = language_attributes(lang)
+        if token.attrGet("dir"):  # the author's direction wins over the language's
+            attributes = re.sub(r' dir="[^"]*"', "", attributes)
+            attributes += f' dir="{html.escape(str(token.attrGet("dir")))}"'
+        return f"<span{attributes}{kept}>"
 
     def footnote_ref(self, tokens, idx, options, env):
         state: _PartState = env["part"]
-        label = tokens[idx].meta["label"]
+        label = note_label(tokens[idx].meta, state.slug)
+        if state.slug == GLOSSARY_SLUG:
+            state.problems.error(
+                "F006",
+                state.path,
+                tokens[idx].meta["line"],
+                "a footnote cannot be in a glossary definition",
+            )
+            return ""
         if label in state.note_numbers:
             state.problems.error(
                 "F004",
@@ -402,6 +399,7 @@ def _render_rules(md: MarkdownIt) -> None:
                 f"footnote [^{label}] is referenced more than once",
             )
         state.note_numbers.setdefault(label, len(state.note_numbers) + 1)
+        state.note_lines.setdefault(label, tokens[idx].meta["line"])
         return f'<oic-note label="{html.escape(label)}"></oic-note>'
 
     def myst_role(self, tokens, idx, options, env):
@@ -411,6 +409,8 @@ def _render_rules(md: MarkdownIt) -> None:
         shown = token.meta.get("shown") or split_role(token.content)[0]
         target = token.meta.get("target") or split_role(token.content)[1]
         text = escape_text(shown)
+        if state.slug == GLOSSARY_SLUG:
+            return _glossary_role(state, name, target, text, line)
         if name == "term":
             entry = state.glossary.get(target)
             if entry is None and target in state.named_terms:
@@ -486,13 +486,46 @@ def _render_rules(md: MarkdownIt) -> None:
     md.add_render_rule("span_open", span_open)
     md.add_render_rule("link_close", link_close)
     md.add_render_rule("text", text)
-    md.add_render_rule("html_inline", html_inline)
-    md.add_render_rule("html_block", html_block)
+    md.add_render_rule("html_inline", raw_html)
+    md.add_render_rule("html_block", raw_html)
     md.add_render_rule("link_open", link_open)
     md.add_render_rule("image", image)
     md.add_render_rule("footnote_ref", footnote_ref)
     md.add_render_rule("myst_role", myst_role)
     md.add_render_rule("heading_open", heading_open)
+
+
+GLOSSARY_SLUG = "glossary"
+
+
+def _glossary_role(state: _PartState, name: str, target: str, text: str, line: int) -> str:
+    """A role inside a glossary definition: {term} links to that entry; {index} has no
+    page of its own to list, so it is refused rather than dropped."""
+    if name == "term":
+        key = state.glossary_keys.get(target)
+        if key is None:
+            if target not in state.named_terms:
+                state.problems.error(
+                    "G003", state.path, line, f"term '{target}' is not in the glossary"
+                )
+            return text
+        return f'<a class="glossref" href="#{key}">{text}</a>'
+    if name == "index":
+        state.problems.error(
+            "M002", state.path, line, "{index} cannot be used in a glossary definition"
+        )
+        return text
+    state.problems.error(
+        "M002", state.path, line, f"unknown role {{{name}}} (known: {', '.join(ROLES)})"
+    )
+    return text
+
+
+def note_label(meta: dict, slug: str) -> str:
+    """The label of a footnote: the author's `[^label]`, or for an inline `^[…]` note one
+    made from its number in the file, with spaces so that no author label can equal it."""
+    label = meta.get("label")
+    return label if label is not None else f"{slug} inline {meta['id'] + 1}"
 
 
 def set_language(token: Token, state: _PartState | None) -> None:
@@ -512,7 +545,7 @@ def set_language(token: Token, state: _PartState | None) -> None:
         del token.attrs["lang"]
         return
     token.attrSet("xml:lang", lang)
-    if lang.split("-")[0].lower() in RTL_LANGUAGES:
+    if lang.split("-")[0].lower() in RTL_LANGUAGES and token.attrGet("dir") is None:
         token.attrSet("dir", "rtl")
 
 
@@ -687,6 +720,8 @@ def read_part(
             other_texts.extend(
                 (first + n, line) for n, line in enumerate(token.content.splitlines())
             )
+    found = sanitise_tokens(tokens, path, problems)
+    refused_notes = _refuse_notes_in_headings(tokens, path, problems, slug)
 
     titles = [i for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h1"]
     if not titles:
@@ -698,10 +733,19 @@ def read_part(
         )
     first = titles[0]
     title_inline = tokens[first + 1]
+    if tokens[first].attrGet("id"):
+        problems.error(
+            "I003",
+            path,
+            tokens[first].map[0] + 1,
+            "a '# Title' cannot take an id: the builder names it (link to the chapter "
+            f"with #{slug})",
+        )
     tokens[first].attrSet("id", slug)
     _check_outline(tokens, first, path, problems)
 
     state = _PartState(slug, path, problems, glossary, named_terms)
+    state.links.extend(found.links)
     env["part"] = state
     renderer = md.renderer
     options = md.options
@@ -716,7 +760,7 @@ def read_part(
             continue
         if token.type == "footnote_open":
             current_note = notes.setdefault(token.meta["id"], [])
-            note_labels[token.meta["id"]] = token.meta["label"]
+            note_labels[token.meta["id"]] = note_label(token.meta, slug)
             continue
         if token.type == "footnote_close":
             current_note = None
@@ -741,11 +785,10 @@ def read_part(
             for t in note_tokens
             if t.type == "inline"
         )
-        footnotes.append(
-            Footnote(label, state.note_numbers.get(label, 0), paragraphs, defined.get(label, 1))
-        )
+        line = defined.get(label) or state.note_lines.get(label, 1)
+        footnotes.append(Footnote(label, state.note_numbers.get(label, 0), paragraphs, line))
     for label, line in defined.items():
-        if label not in state.note_numbers:
+        if label not in state.note_numbers and label not in refused_notes:
             problems.error("F002", path, line, f"footnote [^{label}] is never referenced")
     for token in tokens:
         if token.type != "inline":
@@ -775,11 +818,38 @@ def read_part(
         links=tuple(state.links),
         path=path,
         line=tokens[first].map[0] + 1,
+        ids=tuple(found.ids),
         other_texts=tuple(other_texts),
         figures=tuple(state.figures),
         tables=tuple(state.tables),
         images=tuple(state.images),
     )
+
+
+def _refuse_notes_in_headings(
+    tokens: list[Token], path: Path, problems: Problems, slug: str
+) -> set[str]:
+    """A footnote in a heading would be lost from the running head, the contents and the
+    outline, or set in all of them: refused, where it is. Returns the labels refused."""
+    refused = set()
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or i + 1 >= len(tokens):
+            continue
+        inline = tokens[i + 1]
+        kept = []
+        for child in inline.children or ():
+            if child.type == "footnote_ref":
+                refused.add(note_label(child.meta, slug))
+                problems.error(
+                    "F006",
+                    path,
+                    child.meta.get("line", 1),
+                    "a footnote cannot be in a heading; put its call in the text below",
+                )
+            else:
+                kept.append(child)
+        inline.children = kept
+    return refused
 
 
 GLOSSARY_KEYS = {"term", "definition", "expansion", "index"}
@@ -806,6 +876,7 @@ def read_glossary(
         if isinstance(item, dict) and isinstance(item.get("term"), str)
     )
     entries: list[GlossaryEntry] = []
+    valid: list[tuple[LocatedDict, str, str]] = []
     seen: dict[str, int] = {}
     keys: set[str] = set()
     for item, line in zip(data, data.item_lines, strict=True):
@@ -840,6 +911,15 @@ def read_glossary(
                 "Y004", path, item.key_lines["index"], "'index' must be true or false"
             )
             ok = False
+        if isinstance(item.get("definition"), str) and CONTROL.search(item["definition"]):
+            problems.error(
+                "E005", path, item.key_lines["definition"], "control character in 'definition'"
+            )
+            ok = False
+        for name in ("term", "expansion"):
+            if isinstance(item.get(name), str):
+                line = item.key_lines[name]
+                ok = check_plain_text(item[name], name, path, line, problems) and ok
         if not ok:
             continue
         term = item["term"].strip()
@@ -856,23 +936,48 @@ def read_glossary(
         while key in keys:  # two terms that transliterate alike
             key += "-2"
         keys.add(key)
-        definition = item["definition"].strip()
-        tokens = md.parseInline(definition, {})
-        for token in tokens:
-            _number_lines(token)
-            _typeset(token)
+        valid.append((item, term, key))
+    # Definitions are rendered once every key is known: one may refer to a later term.
+    state = _PartState(GLOSSARY_SLUG, path, problems, {}, named)
+    state.glossary_keys = {term: key for _, term, key in valid}
+    for item, term, key in valid:
+        definition_html, links = _definition_html(md, item, state)
         entries.append(
             GlossaryEntry(
                 term=term,
                 key=key,
                 expansion=typography.typeset([item.get("expansion", "").strip()])[0],
-                definition_html=md.renderer.render(tokens, md.options, {"part": None}),
+                definition_html=definition_html,
                 in_index=item.get("index", False),
                 path=path,
                 line=item.key_lines["term"],
+                links=links,
             )
         )
     return sorted(entries, key=lambda e: collation.sort_key(e.term)), named
+
+
+def _definition_html(
+    md: MarkdownIt, item: LocatedDict, state: _PartState
+) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """A glossary definition as inline HTML, judged by the same rules as a chapter."""
+    line = item.key_lines["definition"]
+    # Only the inline token: an inline note `^[…]` would add a footnote block after it.
+    tokens = [t for t in md.parseInline(item["definition"].strip(), {}) if t.type == "inline"]
+    for token in tokens:
+        token.map = [line - 1, line]  # so that problems are reported at the definition
+        _number_lines(token)
+        _typeset(token)
+    found = sanitise_tokens(tokens, state.path, state.problems)
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "image":
+                state.problems.error(
+                    "L005", state.path, child.meta["line"], "an image cannot be in the glossary"
+                )
+        token.children = [c for c in token.children or () if c.type != "image"]
+    state.links = list(found.links)  # and Markdown links, as it renders
+    return md.renderer.render(tokens, md.options, {"part": state}), tuple(state.links)
 
 
 def build_index(parts: tuple[Part, ...]) -> tuple[IndexEntry, ...]:
