@@ -82,6 +82,21 @@ class Document:
     properties: tuple[str, ...] = ()
 
 
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>«»]*[^\s<>«».,;:)]")
+
+
+def linkify_text(text: str) -> str:
+    """Escaped text whose http(s) addresses are links that break at <wbr/> points."""
+    out, last = [], 0
+    for match in _URL_IN_TEXT.finditer(text):
+        out.append(html.escape(text[last : match.start()], quote=False))
+        href = html.escape(match[0])
+        out.append(f'<a class="url" href="{href}">{breakable_url(match[0])}</a>')
+        last = match.end()
+    out.append(html.escape(text[last:], quote=False))
+    return "".join(out)
+
+
 def make_environment() -> jinja2.Environment:
     """The single Jinja environment: package templates, autoescape on, strict names."""
     env = jinja2.Environment(
@@ -93,6 +108,8 @@ def make_environment() -> jinja2.Environment:
     )
     # A web address as text that breaks only at <wbr/> points (never with a hyphen).
     env.filters["url"] = lambda url: Markup(breakable_url(str(url)))
+    # Plain text whose web addresses become links (the imprint's credits, from book.yaml).
+    env.filters["linkify"] = lambda text: Markup(linkify_text(str(text)))
     # Plain text as the body sets it: a run of Arabic marked lang="ar" dir="rtl".
     env.filters["text"] = lambda text: Markup(escape_text(str(text)))
     return env
