@@ -1,11 +1,14 @@
 """The pipeline, stage by stage: read → check → render → lay out → write.
 
     manuscript ──► reader ──► model.Book ──► render ──► pdf  ──► dist/oic-book.pdf
-                                                  └──► epub ──► dist/oic-book.epub
+                                                  ├──► epub ──► dist/oic-book.epub
+                                                  └──► web  ──► dist/site/
 
-Outputs are written to temporary files in the output folder and renamed into place only
-when both are complete, so a failed or interrupted build leaves the previous ones as
-they were, and two builds at once never leave a half-written file.
+The EPUB and the web edition take the print edition's page numbers from its layout.
+Outputs are written to temporary files (the site to a temporary folder) in the output
+folder and renamed into place only when all are complete, so a failed or interrupted build
+leaves the previous ones as they were, and two builds at once never leave a half-written
+file.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import EDITIONS, render
-from .editions import cover, epub, pagemap, pdf, pdfua
+from .editions import cover, epub, pagemap, pdf, pdfua, web
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
 from .project import Project
@@ -36,8 +39,8 @@ from .project import Project
 log = logging.getLogger("oic_book")
 T = TypeVar("T")
 
-PDF_NAME = "oic-book.pdf"
-EPUB_NAME = "oic-book.epub"
+PDF_NAME = web.PDF_NAME
+EPUB_NAME = web.EPUB_NAME
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,9 @@ class BuildResult:
     warnings: tuple[Problem, ...]
 
     def path(self, fmt: str) -> Path:
-        """The written file of one edition ("pdf", "epub")."""
+        """The written file of one edition ("pdf", "epub"), or the site's folder ("web")."""
+        if fmt == "web":
+            return next(p for p in self.written if p.name == web.SITE_DIR)
         return next(p for p in self.written if p.suffix == f".{fmt}")
 
     @property
@@ -59,6 +64,10 @@ class BuildResult:
     @property
     def epub(self) -> Path:
         return self.path("epub")
+
+    @property
+    def site(self) -> Path:
+        return self.path("web")
 
 
 @contextmanager
@@ -176,27 +185,53 @@ def build(
             raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
     with stage("pages"):
         pages = pagemap.print_pages(document, roots, book)
-    # The EPUB needs only the page numbers: it is made on the other core while this one
-    # writes the PDF ("epub" below is the time left to wait for it).
+    # The EPUB and the web edition need only the page numbers: they are made on the other
+    # core while this one writes the PDF ("epub" and "web" below are the time left to wait
+    # for them). The site is made in a hidden folder of out_dir, put in place last.
     outputs: dict[Path, bytes] = {}
     epub_job = epub_edition if "epub" in formats else _nothing
-    with in_background(epub_job, book, pages, assets, project) as epub_result:
-        pages_count = len(document.pages)
-        if "pdf" in formats:
-            with stage("pdf"):
-                pdf_data = pdf.pdf_bytes(document, book.config)
-                link_targets = pdfua.link_targets_of(roots)
-        del document, roots  # the laid-out boxes are the bulk of the memory
-        if "pdf" in formats:
-            with stage("pdfua"):  # PDF/UA-1: the structure tree completed
-                outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
-        if "epub" in formats:
-            with stage("epub"):
-                outputs[out_dir / EPUB_NAME] = epub_result()
-    with stage("write"):
-        write_atomically(outputs)
+    site_job = web.stage_site if "web" in formats else _nothing
+    downloads = {
+        label: name for label, name in web.DOWNLOADS.items() if name in _names(formats)
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
+    try:
+        with (
+            in_background(epub_job, book, pages, assets, project) as epub_result,
+            in_background(
+                site_job, book, pages, project, staged_site, downloads
+            ) as site_result,
+        ):
+            pages_count = len(document.pages)
+            if "pdf" in formats:
+                with stage("pdf"):
+                    pdf_data = pdf.pdf_bytes(document, book.config)
+                    link_targets = pdfua.link_targets_of(roots)
+            del document, roots  # the laid-out boxes are the bulk of the memory
+            if "pdf" in formats:
+                with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                    outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
+            if "epub" in formats:
+                with stage("epub"):
+                    outputs[out_dir / EPUB_NAME] = epub_result()
+            if "web" in formats:
+                with stage("web"):
+                    site_result()
+        with stage("write"):
+            written = tuple(outputs)
+            if "web" in formats:  # the site offers copies of the other editions
+                web.write_files(
+                    staged_site, {path.name: data for path, data in outputs.items()}
+                )
+            write_atomically(outputs)
+            if "web" in formats:
+                web.replace_folder(staged_site, out_dir / web.SITE_DIR)
+                written += (out_dir / web.SITE_DIR,)
+    finally:
+        shutil.rmtree(staged_site, ignore_errors=True)
     log.info("%d pages", pages_count)
-    return BuildResult(tuple(outputs), pages_count, tuple(problems.warnings))
+    return BuildResult(written, pages_count, tuple(problems.warnings))
 
 
 def epub_edition(
@@ -215,6 +250,11 @@ def epub_edition(
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )
+
+
+def _names(formats: tuple[str, ...]) -> set[str]:
+    """The file names of the editions in `formats` that are single files."""
+    return {name for fmt, name in (("pdf", PDF_NAME), ("epub", EPUB_NAME)) if fmt in formats}
 
 
 def _nothing(*args) -> None:

@@ -11,6 +11,7 @@ Source lines are kept on everything the author can get wrong.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import multiprocessing
 import os
@@ -1031,6 +1032,15 @@ class _PartJob:
     slug: str
 
 
+def _cache_key(job: _PartJob, glossary: list[GlossaryEntry], named) -> tuple:
+    """What reading a part depends on: where it is in the book, its bytes, the glossary."""
+    try:
+        digest = hashlib.blake2b(job.path.read_bytes(), digest_size=16).digest()
+    except OSError:
+        digest = b""  # read_part reports it
+    return (job, digest, tuple(glossary), named)
+
+
 # What every reader of a part needs; set before the readers are forked, so they inherit it.
 _SHARED: dict[str, Any] = {}
 
@@ -1042,9 +1052,16 @@ def _read_part_job(job: _PartJob) -> tuple[Part | None, list]:
     return part, problems.items
 
 
-def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
+def read_manuscript(
+    config: BookConfig, problems: Problems, cache: dict | None = None
+) -> Manuscript:
     """Read the parts and the glossary, going on past errors (they are recorded), so that
-    the checks of `check` can run on whatever could be read."""
+    the checks of `check` can run on whatever could be read.
+
+    `cache`, kept by a caller that reads the same manuscript again and again (`oic-book
+    serve`), holds each part as read last time, keyed by everything reading it depends on:
+    its place in the book, its file's bytes and the glossary. Only changed parts are read.
+    """
     md = make_parser()
     _render_rules(md)
     glossary_list, named = read_glossary(md, config.glossary, problems)
@@ -1066,24 +1083,35 @@ def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
     if config.bibliography:
         jobs.append(_PartJob(config.bibliography, "bibliography", None, "bibliography"))
     _SHARED["context"] = (md, glossary, named or frozenset(), problems.root)
-    size = sum(job.path.stat().st_size for job in jobs if job.path.is_file())
-    if size > PARALLEL_BYTES and len(jobs) > 1 and (os.cpu_count() or 1) > 1:
+    keys = [_cache_key(job, glossary_list, named) for job in jobs] if cache is not None else []
+    todo = (
+        [job for job, key in zip(jobs, keys, strict=True) if key not in cache] if keys else jobs
+    )
+    size = sum(job.path.stat().st_size for job in todo if job.path.is_file())
+    if size > PARALLEL_BYTES and len(todo) > 1 and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_read_part_job, jobs, chunksize=max(1, len(jobs) // 8)))
+            read = list(pool.map(_read_part_job, todo, chunksize=max(1, len(todo) // 8)))
     else:
-        results = [_read_part_job(job) for job in jobs]
-    read: dict[str, list[Part]] = {"front": [], "chapter": [], "back": []}
+        read = [_read_part_job(job) for job in todo]
+    if cache is None:
+        results = read
+    else:
+        fresh = dict(zip(todo, read, strict=True))
+        results = [fresh[job] if job in fresh else cache[key] for job, key in zip(jobs, keys)]
+        cache.clear()  # keep only this version of each part
+        cache.update(zip(keys, results, strict=True))
+    by_kind: dict[str, list[Part]] = {"front": [], "chapter": [], "back": []}
     for job, (part, part_problems) in zip(jobs, results, strict=True):
         problems.items.extend(part_problems)
         if part:
-            read[job.kind if job.kind in read else "back"].append(part)
+            by_kind[job.kind if job.kind in by_kind else "back"].append(part)
     book = Book(
         config=config,
-        front=tuple(read["front"]),
-        chapters=tuple(read["chapter"]),
+        front=tuple(by_kind["front"]),
+        chapters=tuple(by_kind["chapter"]),
         glossary=tuple(glossary_list),
-        index=build_index(tuple(read["front"] + read["chapter"] + read["back"])),
-        back=tuple(read["back"]),
+        index=build_index(tuple(by_kind["front"] + by_kind["chapter"] + by_kind["back"])),
+        back=tuple(by_kind["back"]),
     )
     complete = len(book.parts) == len(config.parts)
     return Manuscript(book, complete, named)
