@@ -564,3 +564,15 @@ def test_figures_tables_and_arabic_keep_the_pdf_conforming_to_pdf_ua(outputs):
         outputs.pdf.read_bytes(), profile=page.ValidationProfile.PDF_UA_1
     )
     assert report.is_compliant, sorted({f.rule_id for f in report.failures})
+
+
+def test_the_web_edition_has_every_image_its_pages_show(outputs):
+    site = outputs.path("web")
+    shown = set()
+    for page in site.glob("*.html"):
+        shown |= set(re.findall(r'<img [^>]*src="([^"]+)"', page.read_text(encoding="utf-8")))
+    figures = {s for s in shown if s.startswith("images/") and s != "images/cover.png"}
+    assert len(figures) == 3
+    assert all((site / s).is_file() for s in shown), [
+        s for s in shown if not (site / s).is_file()
+    ]

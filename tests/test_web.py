@@ -144,5 +144,29 @@ def test_the_memo_renders_only_what_a_save_changed(project, monkeypatch):
     _edit(project / "manuscript" / "chapters" / "02-second.md", "Жастар мен", "Жастар және")
     book, _ = check.check_project(project, cache=cache)
     render.render_web_pages(book, memo=memo)
-    # The chapter, and the index (made from every part's marks); nothing else.
-    assert sorted(rendered) == ["ch2.html", "index-of-names.html"]
+    assert rendered == ["ch2.html"]  # the chapter; nothing else
+    rendered.clear()
+    _edit(project / "manuscript" / "chapters" / "02-second.md", "Жастар және", "{index}`Жастар`")
+    book, _ = check.check_project(project, cache=cache)
+    render.render_web_pages(book, memo=memo)
+    assert sorted(rendered) == ["ch2.html", "index-of-names.html"]  # a new index entry
+
+
+def test_a_changed_image_is_seen_by_the_cached_recheck(project):
+    from PIL import Image
+
+    cache, memo = check.CheckCache(), {}
+    files = Project.at(project)
+    book, _ = check.check_project(project, cache=cache)
+    before = web.site_files(book, None, files, web.DOWNLOADS, memo)
+    Image.new("RGB", (50, 20), (0, 90, 0)).save(
+        project / "manuscript" / "chapters" / "images" / "diagram.png"
+    )
+    book, _ = check.check_project(project, cache=cache)
+    after = web.site_files(book, None, files, web.DOWNLOADS, memo)
+    fresh_book, _ = check.check_project(project)
+    assert after == web.site_files(fresh_book, None, files, web.DOWNLOADS)
+    assert after["ch2.html"] != before["ch2.html"]  # the image's new name
+    assert {n for n in after if n.startswith("images/")} != {
+        n for n in before if n.startswith("images/")
+    }

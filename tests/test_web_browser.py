@@ -82,15 +82,15 @@ def new_page(browser):
 # --- fonts -----------------------------------------------------------------------------
 
 
-def _platform_fonts(page) -> dict[str, bool]:
-    """Every font the browser drew the page's text with → whether it is a web font."""
+def _platform_fonts(page, selector: str = "body *:not(script):not(style)") -> dict[str, bool]:
+    """Every font the browser drew the text of `selector` with → whether it is a web font."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
     root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
     nodes = cdp.send(
         "DOM.querySelectorAll",
-        {"nodeId": root, "selector": "body *:not(script):not(style)"},
+        {"nodeId": root, "selector": selector},
     )["nodeIds"]
     fonts: dict[str, bool] = {}
     for node in nodes:
@@ -117,6 +117,28 @@ def test_pages_render_with_the_shipped_fonts_only(new_page, base_url, name):
     assert font_requests and all(
         url.startswith(base_url + "styles/fonts/") for url in font_requests
     )
+
+
+def test_other_languages_are_marked_and_drawn_with_the_shipped_fonts(new_page, base_url):
+    page = new_page(PHONE)
+    page.goto(base_url + "ch2.html")
+    page.evaluate("document.fonts.ready")
+    arabic = page.locator('main span[lang="ar"]').first
+    assert arabic.inner_text() == "منظمة التعاون الإسلامي"
+    assert arabic.get_attribute("dir") == "rtl"
+    assert _platform_fonts(page, 'main span[lang="ar"]') == {"Noto Naskh Arabic": True}
+    english = page.locator('main span[lang="en"]').first
+    assert english.inner_text() == "Organisation of Islamic Cooperation"
+
+
+def test_figures_show_their_image_and_caption(new_page, base_url):
+    page = new_page(PHONE)
+    page.goto(base_url + "ch2.html")
+    image = page.locator("figure img").first
+    assert image.evaluate("i => i.complete && i.naturalWidth") == 240
+    assert image.get_attribute("alt").startswith("Сауда көлемінің")
+    assert image.bounding_box()["width"] <= PHONE["width"]
+    assert page.locator("figure figcaption").first.inner_text() == "1-сурет. Сауда көлемі"
 
 
 # --- notes, terms, index ------------------------------------------------------------

@@ -534,7 +534,17 @@ def _web_page_key(book: Book, renderer: Renderer, context: dict, sections: list[
             )
             key.append((tuple(map(repr, book.glossary)), uses))
         elif section == "index":  # made from the parts' marks
-            key.append(tuple(_Held(p) for p in parts))
+            key.append(
+                tuple(
+                    (
+                        p.slug,
+                        p.number,
+                        p.title,
+                        tuple((m.headword, m.anchor) for m in p.index_marks),
+                    )
+                    for p in parts
+                )
+            )
     return tuple(key)
 
 

@@ -63,6 +63,8 @@ def site_files(
         docs = mark_pages(docs, pages.starts)
     files = {doc.name: doc.xhtml.encode("utf-8") for doc in docs}
     files.update(static_files(project))
+    # The book's images, under the names the pages use (images/NAME), as in the EPUB.
+    files.update({f"images/{image.name}": project.read(image.path) for image in book.images})
     return files
 
 

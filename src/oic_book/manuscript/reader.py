@@ -41,6 +41,7 @@ from ..model import (
     Part,
     TermUse,
 )
+from ..project import MANUSCRIPT, read_file
 from . import lint
 from .config import BookConfig, load_config
 from .images import ImageFile
@@ -1032,13 +1033,26 @@ class _PartJob:
     slug: str
 
 
-def _cache_key(job: _PartJob, glossary: list[GlossaryEntry], named) -> tuple:
-    """What reading a part depends on: where it is in the book, its bytes, the glossary."""
+def _fingerprints(part: Part | None, root: Path) -> tuple[tuple[Path, bytes], ...]:
+    """The images a part names, with their bytes' fingerprints (their names in the book
+    are made from their content)."""
+    images = part.images if part else ()
+    return tuple((image.path, _digest(image.path, root)) for image in images)
+
+
+def _same_files(fingerprints: tuple[tuple[Path, bytes], ...], root: Path) -> bool:
+    return all(_digest(path, root) == digest for path, digest in fingerprints)
+
+
+def _digest(path: Path, root: Path) -> bytes:
+    """The fingerprint of a file's bytes, for the cache of `read_manuscript` (a part read
+    depends on its place in the book, its bytes and the glossary file's bytes). Read
+    through the project's rule, like every file of the manuscript."""
     try:
-        digest = hashlib.blake2b(job.path.read_bytes(), digest_size=16).digest()
-    except OSError:
-        digest = b""  # read_part reports it
-    return (job, digest, tuple(glossary), named)
+        data = read_file(path, root, (MANUSCRIPT,))
+    except (OSError, ValueError):
+        return b""  # read_part reports it
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 # What every reader of a part needs; set before the readers are forked, so they inherit it.
@@ -1083,10 +1097,15 @@ def read_manuscript(
     if config.bibliography:
         jobs.append(_PartJob(config.bibliography, "bibliography", None, "bibliography"))
     _SHARED["context"] = (md, glossary, named or frozenset(), problems.root)
-    keys = [_cache_key(job, glossary_list, named) for job in jobs] if cache is not None else []
-    todo = (
-        [job for job, key in zip(jobs, keys, strict=True) if key not in cache] if keys else jobs
-    )
+    root = problems.root
+    keys = []
+    if cache is not None:
+        glossary_key = _digest(config.glossary, root)
+        keys = [(job, _digest(job.path, root), glossary_key) for job in jobs]
+        # A part is read again if one of its images changed too.
+        for key in [key for key, (_, images) in cache.items() if not _same_files(images, root)]:
+            del cache[key]
+    todo = jobs if cache is None else [job for job, key in zip(jobs, keys) if key not in cache]
     size = sum(job.path.stat().st_size for job in todo if job.path.is_file())
     if size > PARALLEL_BYTES and len(todo) > 1 and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -1096,10 +1115,13 @@ def read_manuscript(
     if cache is None:
         results = read
     else:
-        fresh = dict(zip(todo, read, strict=True))
-        results = [fresh[job] if job in fresh else cache[key] for job, key in zip(jobs, keys)]
+        fresh = {
+            job: (result, _fingerprints(result[0], root)) for job, result in zip(todo, read)
+        }
+        entries = [fresh[job] if job in fresh else cache[key] for job, key in zip(jobs, keys)]
+        results = [result for result, _ in entries]
         cache.clear()  # keep only this version of each part
-        cache.update(zip(keys, results, strict=True))
+        cache.update(zip(keys, entries, strict=True))
     by_kind: dict[str, list[Part]] = {"front": [], "chapter": [], "back": []}
     for job, (part, part_problems) in zip(jobs, results, strict=True):
         problems.items.extend(part_problems)
