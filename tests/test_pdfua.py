@@ -281,3 +281,26 @@ def _saved(pdf_file: pikepdf.Pdf) -> bytes:
     out = io.BytesIO()
     pdf_file.save(out)
     return out.getvalue()
+
+
+def test_content_of_another_producer_is_retagged_through_the_tokenizer():
+    """WeasyPrint's streams are rewritten by pattern; a page whose content is an array of
+    streams (another producer, a merge) goes through pikepdf's tokenizer instead."""
+    pdf_file = pikepdf.new()
+    pdf_file.add_blank_page()
+    pdf_page = pdf_file.pages[0]
+    pdf_page.obj.Contents = Array(
+        [
+            pdf_file.make_stream(b"/Span <</MCID 0>> BDC EMC"),
+            pdf_file.make_stream(b"/P<</MCID 1>>\nBDC EMC"),
+        ]
+    )
+    pdfua._retag(pdf_file, pdf_page, {1})
+    operators = [
+        (str(i.operands[0]), dict(i.operands[1]))
+        for i in pikepdf.parse_content_stream(pdf_page, "BDC")
+    ]
+    assert operators == [
+        ("/Span", {"/MCID": 0}),
+        ("/Artifact", {"/Type": Name.Pagination}),
+    ]

@@ -146,7 +146,9 @@ def test_the_memo_renders_only_what_a_save_changed(project, monkeypatch):
     render.render_web_pages(book, memo=memo)
     assert rendered == ["ch2.html"]  # the chapter; nothing else
     rendered.clear()
-    _edit(project / "manuscript" / "chapters" / "02-second.md", "Жастар және", "{index}`Жастар`")
+    _edit(
+        project / "manuscript" / "chapters" / "02-second.md", "Жастар және", "{index}`Жастар`"
+    )
     book, _ = check.check_project(project, cache=cache)
     render.render_web_pages(book, memo=memo)
     assert sorted(rendered) == ["ch2.html", "index-of-names.html"]  # a new index entry
