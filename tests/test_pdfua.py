@@ -193,6 +193,26 @@ def test_every_note_has_a_unique_id_in_the_id_tree(book_pdf):
     assert notes >= 4 and len(id_tree) == len(seen)
 
 
+def test_notes_are_read_where_they_are_called(book_pdf):
+    """Each Note sits right after its call (a Lbl) in the text, not in the page's footnote
+    area after the rest of the page; the private marker that matched them is gone."""
+    notes = 0
+    for element, ancestors in elements(book_pdf):
+        assert "/OICNoteCall" not in element
+        if element.S != Name.Note:
+            continue
+        siblings = kids_of(ancestors[-1])
+        at = next(i for i, k in enumerate(siblings) if k.objgen == element.objgen)
+        before = siblings[at - 1]
+        while before.S == Name.Note:  # a note cut over two pages: its first part
+            at -= 1
+            before = siblings[at - 1]
+        assert at > 0 and before.S == Name.Lbl, [str(a.S) for a in ancestors]
+        assert all(a.S != Name.NonStruct for a in ancestors)
+        notes += 1
+    assert notes >= 4
+
+
 def test_running_heads_and_page_numbers_are_artifacts(built):
     """No marked content is left without a structure element (WeasyPrint 70 tags the
     page margins but leaves them out of the tree); the margins are /Pagination artifacts."""

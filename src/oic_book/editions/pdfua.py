@@ -11,6 +11,8 @@ that the fix works on any PDF of the book (one layout, or chunks merged later):
   holds: they become pagination artifacts;
 - internal links whose /Contents is the raw target id: they say where they go;
 - the contents list tagged as an ordinary list: it becomes TOC/TOCI;
+- footnotes read where the page's foot is, not where they are called: each Note goes
+  right after its call;
 - /Lang repeated where it says nothing new.
 
 `make_accessible` is a pure function of the PDF bytes (and the link descriptions, plain
@@ -33,6 +35,7 @@ from pikepdf import Array, Dictionary, Name, String
 from ..kazakh import locale
 
 CONTENTS_ID = "contents"  # the id of the contents <nav> (templates/sections/contents.html)
+NOTE_CALL = "/OICNoteCall"  # on a note call's Lbl: its note's id (weasyprint_fixes.tags)
 _SPACE = re.compile(r"\s+")
 _DESCRIPTION_LENGTH = 120
 # A marked-content sequence with an MCID, as pydyf (WeasyPrint) writes it.
@@ -54,6 +57,7 @@ def make_accessible(data: bytes, link_targets: Mapping[str, str] | None = None) 
         tag_link_annotations(pdf, tree)
         describe_links(pdf, link_targets or {})
         tag_contents(tree)
+        place_notes_after_their_calls(pdf, tree)
         drop_inherited_languages(pdf, tree)
         identify_elements(pdf, tree)
         out = io.BytesIO()
@@ -449,6 +453,67 @@ def _entry_to_toci(tree: StructTree, item) -> None:
         else:
             entry.append(kid)
     set_kids(item, entry)
+
+
+def place_notes_after_their_calls(pdf: pikepdf.Pdf, tree: StructTree) -> None:
+    """Each Note right after the Lbl of its call, in the paragraph that calls it.
+
+    WeasyPrint 70 tags a footnote where it is drawn, in the page's footnote area after
+    the page's text, so a screen reader reads it after the rest of the page, often in
+    the middle of a sentence that runs on over the page. PDF's Note is an inline element
+    meant to sit at its reference (ISO 32000-1, 14.8.4.3.3). The call knows its note by
+    the id that weasyprint_fixes.tags put in NOTE_CALL.
+    """
+    document_lang = str(pdf.Root.get("/Lang", ""))
+
+    def language(index: int | None) -> str:
+        while index is not None:
+            if tree.nodes[index].lang is not None:
+                return tree.nodes[index].lang
+            index = tree.nodes[index].parent
+        return document_lang
+
+    notes: dict[str, list[int]] = {}
+    for index, node in tree.live():
+        if node.tag == "/Note" and node.ident:
+            notes.setdefault(node.ident, []).append(index)
+    emptied = set()
+    for index, node in list(tree.live()):
+        if node.tag != "/Lbl" or NOTE_CALL not in node.obj:
+            continue
+        ident = str(node.obj[NOTE_CALL])
+        del node.obj[NOTE_CALL]
+        fragments = notes.pop(ident, [])
+        if not fragments or node.parent is None:
+            continue
+        target = tree.nodes[node.parent]
+        for fragment in fragments:
+            note = tree.nodes[fragment]
+            if note.parent is None:
+                continue
+            old = tree.nodes[note.parent]
+            set_kids(old.obj, [k for k in kids(old.obj) if not _same(k, note.obj)])
+            emptied.add(note.parent)
+            if language(fragment) != language(node.parent):
+                note.obj.Lang = String(language(fragment))
+                note.lang = language(fragment)
+        moved = [tree.nodes[f].obj for f in fragments if tree.nodes[f].parent is not None]
+        siblings = kids(target.obj)
+        at = next(i for i, kid in enumerate(siblings) if _same(kid, node.obj)) + 1
+        set_kids(target.obj, siblings[:at] + moved + siblings[at:])
+        tree.adopt(target.obj, moved, None)
+    # The footnote areas they leave empty go too.
+    for index in sorted(emptied, reverse=True):
+        area = tree.nodes[index]
+        if kids(area.obj) or area.parent is None:
+            continue
+        parent = tree.nodes[area.parent].obj
+        set_kids(parent, [k for k in kids(parent) if not _same(k, area.obj)])
+        area.removed = True
+
+
+def _same(item, element) -> bool:
+    return isinstance(item, Dictionary) and item.objgen == element.objgen
 
 
 def drop_inherited_languages(pdf: pikepdf.Pdf, tree: StructTree) -> None:
