@@ -41,6 +41,7 @@ from ..model import (
     Part,
     TermUse,
 )
+from ..processes import child_setup, signals_held
 from ..project import MANUSCRIPT, read_file
 from . import lint
 from .config import BookConfig, load_config
@@ -1192,8 +1193,11 @@ def read_manuscript(
     todo = jobs if cache is None else [job for job, key in zip(jobs, keys) if key not in cache]
     size = sum(job.path.stat().st_size for job in todo if job.path.is_file())
     if size > PARALLEL_BYTES and len(todo) > 1 and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-            read = list(pool.map(_read_part_job, todo, chunksize=max(1, len(todo) // 8)))
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(2, mp_context=context, initializer=child_setup) as pool:
+            with signals_held():  # workers are forked here; see processes.in_background
+                mapped = pool.map(_read_part_job, todo, chunksize=max(1, len(todo) // 8))
+            read = list(mapped)
     else:
         read = [_read_part_job(job) for job in todo]
     if cache is None:
