@@ -41,6 +41,7 @@ from ..model import (
     Part,
     TermUse,
 )
+from ..processes import child_setup, signals_held
 from ..project import MANUSCRIPT, read_file
 from . import lint
 from .config import BookConfig, load_config
@@ -1173,13 +1174,22 @@ def read_manuscript(
     _render_rules(md)
     glossary_list, named = read_glossary(md, config.glossary, problems)
     glossary = {entry.term: entry for entry in glossary_list}
-    jobs = [
-        _PartJob(path, "front", None, "preface" if i == 0 else f"front{i + 1}")
-        for i, path in enumerate(config.front)
-    ] + [
-        _PartJob(path, "chapter", number, f"ch{number}")
-        for number, path in enumerate(config.chapters, start=1)
-    ]
+    jobs = (
+        [
+            _PartJob(path, "front", None, "preface" if i == 0 else f"front{i + 1}")
+            for i, path in enumerate(config.front)
+        ]
+        + [
+            _PartJob(path, "chapter", number, f"ch{number}")
+            for number, path in enumerate(config.chapters, start=1)
+        ]
+        + [
+            _PartJob(path, "appendix", number, f"app{number}")
+            for number, path in enumerate(config.appendices, start=1)
+        ]
+    )
+    if config.bibliography:
+        jobs.append(_PartJob(config.bibliography, "bibliography", None, "bibliography"))
     _SHARED["context"] = (md, glossary, named or frozenset(), problems.root)
     root = problems.root
     keys = []
@@ -1192,8 +1202,11 @@ def read_manuscript(
     todo = jobs if cache is None else [job for job, key in zip(jobs, keys) if key not in cache]
     size = sum(job.path.stat().st_size for job in todo if job.path.is_file())
     if size > PARALLEL_BYTES and len(todo) > 1 and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-            read = list(pool.map(_read_part_job, todo, chunksize=max(1, len(todo) // 8)))
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(2, mp_context=context, initializer=child_setup) as pool:
+            with signals_held():  # workers are forked here; see processes.in_background
+                mapped = pool.map(_read_part_job, todo, chunksize=max(1, len(todo) // 8))
+            read = list(mapped)
     else:
         read = [_read_part_job(job) for job in todo]
     if cache is None:
@@ -1206,20 +1219,20 @@ def read_manuscript(
         results = [result for result, _ in entries]
         cache.clear()  # keep only this version of each part
         cache.update(zip(keys, entries, strict=True))
-    front: list[Part] = []
-    chapters: list[Part] = []
+    by_kind: dict[str, list[Part]] = {"front": [], "chapter": [], "back": []}
     for job, (part, part_problems) in zip(jobs, results, strict=True):
         problems.items.extend(part_problems)
         if part:
-            (front if job.kind == "front" else chapters).append(part)
+            by_kind[job.kind if job.kind in by_kind else "back"].append(part)
     book = Book(
         config=config,
-        front=tuple(front),
-        chapters=tuple(chapters),
+        front=tuple(by_kind["front"]),
+        chapters=tuple(by_kind["chapter"]),
         glossary=tuple(glossary_list),
-        index=build_index(tuple(front) + tuple(chapters)),
+        index=build_index(tuple(by_kind["front"] + by_kind["chapter"] + by_kind["back"])),
+        back=tuple(by_kind["back"]),
     )
-    complete = len(front) + len(chapters) == len(config.front) + len(config.chapters)
+    complete = len(book.parts) == len(config.parts)
     return Manuscript(book, complete, named)
 
 
