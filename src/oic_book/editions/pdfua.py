@@ -384,11 +384,33 @@ def tag_contents(tree: StructTree) -> None:
 
     Each entry becomes TOCI > Reference (the link) and, for its sections, a nested TOC.
     """
-    for _, node in list(tree.live()):
-        if node.ident == CONTENTS_ID:
-            for kid in kids(node.obj):
-                if _is_element(kid) and kid.S == Name.L:
-                    _list_to_toc(tree, kid)
+    # WeasyPrint 70 tags a <nav> that runs onto a second page as one Sect per page, each
+    # with its part of the list: one TOC must hold all the entries.
+    navs = [(i, node.obj) for i, node in tree.live() if node.ident == CONTENTS_ID]
+    lists = [
+        kid for _, nav in navs for kid in kids(nav) if _is_element(kid) and kid.S == Name.L
+    ]
+    for lst in lists:
+        _list_to_toc(tree, lst)
+    if len(lists) < 2:
+        return
+    first, rest = lists[0], lists[1:]
+    gone = {later.objgen for later in rest}
+    for later in rest:
+        for item in kids(later):
+            if _is_element(item):
+                item.P = first
+                if item.objgen in tree.index:
+                    tree.nodes[tree.index[item.objgen]].parent = tree.index[first.objgen]
+        set_kids(first, [*kids(first), *kids(later)])
+        if later.objgen in tree.index:
+            tree.nodes[tree.index[later.objgen]].removed = True
+    for i, nav in navs[1:]:
+        set_kids(nav, [k for k in kids(nav) if k.objgen not in gone])
+        if not any(_is_element(k) for k in kids(nav)) and "/P" in nav:
+            parent = nav.P
+            set_kids(parent, [k for k in kids(parent) if k.objgen != nav.objgen])
+            tree.nodes[i].removed = True
 
 
 def _list_to_toc(tree: StructTree, lst) -> None:

@@ -727,14 +727,23 @@ def _check_literal_images(inline: Token, path: Path, problems: Problems) -> None
                 )
 
 
+_RAW_CODE_TAG = re.compile(r"<(/?)(?:code|kbd|samp)\b[^>]*>", re.IGNORECASE)
+
+
 def _collect_texts(
     inline: Token, texts: list[tuple[int, str]], other_texts: list[tuple[int, str]]
 ) -> None:
     """Sort the text of a paragraph by what checks it: Kazakh text gets every check,
     other languages, Arabic runs and code only the glyph check; URLs none."""
+    code = 0  # inside raw <code>, <kbd>, <samp>: code, not Kazakh text
     for child in inline.children or ():
         line = child.meta["line"]
-        if child.type == "code_inline":
+        if child.type == "html_inline":
+            tag = _RAW_CODE_TAG.match(child.content)
+            if tag:
+                code = max(0, code + (-1 if tag[1] else 1))
+            continue
+        if child.type == "code_inline" or (code and child.type == "text"):
             other_texts.append((line, child.content))
         elif child.type in ("text", "myst_role") and not child.meta.get("url"):
             if is_kazakh(child.meta.get("lang", "kk")):
@@ -1180,13 +1189,22 @@ def read_manuscript(
     _render_rules(md)
     glossary_list, named = read_glossary(md, config.glossary, problems)
     glossary = {entry.term: entry for entry in glossary_list}
-    jobs = [
-        _PartJob(path, "front", None, "preface" if i == 0 else f"front{i + 1}")
-        for i, path in enumerate(config.front)
-    ] + [
-        _PartJob(path, "chapter", number, f"ch{number}")
-        for number, path in enumerate(config.chapters, start=1)
-    ]
+    jobs = (
+        [
+            _PartJob(path, "front", None, "preface" if i == 0 else f"front{i + 1}")
+            for i, path in enumerate(config.front)
+        ]
+        + [
+            _PartJob(path, "chapter", number, f"ch{number}")
+            for number, path in enumerate(config.chapters, start=1)
+        ]
+        + [
+            _PartJob(path, "appendix", number, f"app{number}")
+            for number, path in enumerate(config.appendices, start=1)
+        ]
+    )
+    if config.bibliography:
+        jobs.append(_PartJob(config.bibliography, "bibliography", None, "bibliography"))
     _SHARED["context"] = (md, glossary, named or frozenset(), problems.root)
     root = problems.root
     keys = []
@@ -1216,20 +1234,20 @@ def read_manuscript(
         results = [result for result, _ in entries]
         cache.clear()  # keep only this version of each part
         cache.update(zip(keys, entries, strict=True))
-    front: list[Part] = []
-    chapters: list[Part] = []
+    by_kind: dict[str, list[Part]] = {"front": [], "chapter": [], "back": []}
     for job, (part, part_problems) in zip(jobs, results, strict=True):
         problems.items.extend(part_problems)
         if part:
-            (front if job.kind == "front" else chapters).append(part)
+            by_kind[job.kind if job.kind in by_kind else "back"].append(part)
     book = Book(
         config=config,
-        front=tuple(front),
-        chapters=tuple(chapters),
+        front=tuple(by_kind["front"]),
+        chapters=tuple(by_kind["chapter"]),
         glossary=tuple(glossary_list),
-        index=build_index(tuple(front) + tuple(chapters)),
+        index=build_index(tuple(by_kind["front"] + by_kind["chapter"] + by_kind["back"])),
+        back=tuple(by_kind["back"]),
     )
-    complete = len(front) + len(chapters) == len(config.front) + len(config.chapters)
+    complete = len(book.parts) == len(config.parts)
     return Manuscript(book, complete, named)
 
 
