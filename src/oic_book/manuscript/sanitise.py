@@ -109,16 +109,17 @@ VOID_TAGS = frozenset(["br", "wbr"])
 MAX_DEPTH = 16
 
 # Ids the builder makes: the sections of the book (titlepage, contents, glossary-title,
-# …), the parts (preface, front2, ch3 and ch3-part, ch3-2, ch3-b7), and the anchors of
-# terms, index marks, notes, glossary entries, figures, tables and print pages. An
+# bibliography, the web edition's main and search, …), the parts (preface, front2, ch3
+# and ch3-part, ch3-2, ch3-b7, app1), and the anchors of terms, index marks, notes,
+# glossary entries, figures, tables and print pages. An
 # author's id may not look like one of them (tests/test_sanitise.py renders a book with
 # every construct and checks that every id the builder made matches this).
 RESERVED_ID = re.compile(
     r"^(?:"
     r"(?:cover|titlepage|imprint|contents|landmarks|page-list|glossary|index|preface"
-    r"|footnotes|oic)(?:-.*)?"
-    r"|(?:ch|front)\d+(?:-.*)?"
-    r"|(?:t|ix|fn|fnref|g|fig|tab|table|figure|page|pg|note)-.*"
+    r"|bibliography|footnotes|main|search|site-search|oic)(?:-.*)?"
+    r"|(?:ch|front|app)\d+(?:-.*)?"
+    r"|(?:t|ix|fn|fnref|g|fig|tab|table|figure|page|pg|note|bib|ref)-.*"
     r")$",
     re.IGNORECASE,
 )
