@@ -356,3 +356,26 @@ def test_project_at_resolves_the_root(tmp_path):
     real = mini_project(tmp_path / "real")
     (tmp_path / "alias").symlink_to(real, target_is_directory=True)
     assert Project.at(tmp_path / "alias").root == real.resolve()
+
+
+# (d) the project's own styles: damaged or looping files are located errors ------------------
+
+
+def test_a_damaged_font_is_a_located_error(project):
+    (project / "styles" / "fonts" / "NotoSans-Regular.ttf").write_bytes(b"\0" * 1000)
+    lines = _codes(project)
+    assert lines == [
+        "styles/fonts/NotoSans-Regular.ttf:1: error: cannot read font: not a usable font "
+        "file (TTLibError) [E001]"
+    ]
+
+
+def test_a_stylesheet_import_loop_is_a_located_error(project):
+    styles = project / "styles"
+    (styles / "a.css").write_text('@import "b.css";\n', encoding="utf-8")
+    (styles / "b.css").write_text('@import "a.css";\n', encoding="utf-8")
+    print_css = styles / "print.css"
+    print_css.write_text('@import "a.css";\n' + print_css.read_text("utf-8"), "utf-8")
+    assert _codes(project) == [
+        "styles/b.css:1: error: @import loop: print.css → a.css → b.css → a.css [E001]"
+    ]

@@ -9,6 +9,7 @@ author writes can end up in any of them (a heading, a note, a code span).
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import os
@@ -85,6 +86,21 @@ def read_font(path: Path) -> bytes:
     return read_file(path, root, (STYLES,))
 
 
+def _open_font(path: Path):
+    """A font file parsed by fontTools; a damaged one is an OSError naming the file (the
+    check reports it at the file, E001), not a fontTools exception from deep inside."""
+    from fontTools.ttLib import TTFont
+
+    data = read_font(path)
+    try:
+        font = TTFont(io.BytesIO(data), lazy=True)
+        font["name"], font["cmap"]  # read now: a lazy font fails later, anywhere
+    except Exception as exc:
+        reason = f"not a usable font file ({type(exc).__name__})"
+        raise OSError(errno.EINVAL, reason, str(path)) from exc
+    return font
+
+
 @functools.lru_cache(maxsize=8)
 def font_faces(styles_dir: Path) -> tuple[FontFace, ...]:
     """The shipped fonts, read from the `@font-face` rules of styles/base.css."""
@@ -145,11 +161,10 @@ def font_stacks(styles_dir: Path) -> tuple[tuple[str, ...], ...]:
 @functools.lru_cache(maxsize=8)
 def family_coverage(styles_dir: Path) -> dict[str, frozenset[int]]:
     """Code points each family has in every one of its faces (bold, italic, …)."""
-    from fontTools.ttLib import TTFont
 
     covered: dict[str, frozenset[int]] = {}
     for face in font_faces(styles_dir):
-        cmap = frozenset(TTFont(io.BytesIO(read_font(face.file)), lazy=True).getBestCmap())
+        cmap = frozenset(_open_font(face.file).getBestCmap() or {})
         covered[face.family] = covered[face.family] & cmap if face.family in covered else cmap
     return covered
 
@@ -169,11 +184,10 @@ def coverage(styles_dir: Path) -> frozenset[int]:
 @functools.lru_cache(maxsize=8)
 def font_names(styles_dir: Path) -> tuple[str, ...]:
     """The shipped fonts' own family names ("Noto Serif", …), for the imprint's credit."""
-    from fontTools.ttLib import TTFont
 
     names: dict[str, None] = {}
     for face in font_faces(styles_dir):
-        font = TTFont(io.BytesIO(read_font(face.file)), lazy=True)
+        font = _open_font(face.file)
         names[font["name"].getDebugName(1) or face.family] = None
     return tuple(names)
 

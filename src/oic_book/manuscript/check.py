@@ -100,46 +100,59 @@ def css_references(text: str) -> Iterator[tuple[str, str, int]]:
 
 
 def check_styles(project: Path, problems: Problems) -> None:
-    """The stylesheets, and everything they import or use, are files inside `styles/`.
+    """The stylesheets, and everything they import or use, are files inside `styles/`;
+    no stylesheet imports itself (WeasyPrint would recurse until it gives up, and drop it).
 
     The PDF's URL fetcher and the EPUB packager refuse anything else too; this finds it
     before anything is rendered, at its line.
     """
     styles = Path(project) / STYLES
-    queue = [styles / name for name in STYLESHEETS]
-    seen: set[Path] = set()
-    while queue:
-        css = queue.pop(0)
-        if css in seen:  # stylesheets that import each other
-            continue
-        seen.add(css)
+    checked: set[Path] = set()
+
+    def visit(css: Path, chain: tuple[Path, ...]) -> None:
+        checked.add(css)
         data = read_bytes(css, problems, (STYLES,))
         if data is None:
-            continue
+            return
         for kind, url, line in css_references(data.decode("utf-8", "replace")):
-            shown = shorten(url, 80)
-            if kind == "local":
-                problems.error(
-                    "E003", css, line, f"local({shown}) would use a font of the machine"
-                )
+            target = _style_reference(css, kind, url, line, project, problems)
+            if target is None or kind != "import":
                 continue
-            if url.startswith("#") or not url:
-                continue
-            if urlsplit(url).scheme or url.startswith(("/", "\\")):
-                problems.error(
-                    "L001", css, line, f"stylesheet refers outside the project: {shown}"
-                )
-                continue
-            target = css.parent / unquote(url.split("#")[0].split("?")[0])
-            try:
-                target = contain(target, project, (STYLES,))
-            except OutsideProject as exc:
-                problems.error("E003", css, line, f"'{shown}' {exc.reason}")
-                continue
-            if not target.is_file():
-                problems.error("E001", css, line, f"file not found: {shown}")
-            elif kind == "import":
-                queue.append(target)
+            if target in chain or target == css:
+                loop = " → ".join(p.name for p in (*chain, css, target))
+                problems.error("E001", css, line, f"@import loop: {loop}")
+            elif target not in checked:
+                visit(target, (*chain, css))
+
+    for name in STYLESHEETS:
+        if styles / name not in checked:
+            visit(styles / name, ())
+
+
+def _style_reference(
+    css: Path, kind: str, url: str, line: int, project: Path, problems: Problems
+) -> Path | None:
+    """The file a stylesheet's url()/@import names, if it is a usable one (else report)."""
+    shown = shorten(url, 80)
+    if kind == "local":
+        problems.error("E003", css, line, f"local({shown}) would use a font of the machine")
+        return None
+    if url.startswith("#") or not url:
+        return None
+    if urlsplit(url).scheme or url.startswith(("/", "\\")):
+        problems.error("L001", css, line, f"stylesheet refers outside the project: {shown}")
+        return None
+    try:
+        target = contain(
+            css.parent / unquote(url.split("#")[0].split("?")[0]), project, (STYLES,)
+        )
+    except OutsideProject as exc:
+        problems.error("E003", css, line, f"'{shown}' {exc.reason}")
+        return None
+    if not target.is_file():
+        problems.error("E001", css, line, f"file not found: {shown}")
+        return None
+    return target
 
 
 def check_part_files(config: BookConfig, problems: Problems) -> None:
@@ -176,6 +189,14 @@ def check_part_files(config: BookConfig, problems: Problems) -> None:
                     config.lines.get(f"{key}[{index}]", config.lines.get(key, 1)),
                     f"{key} file '{rel}' {what}",
                 )
+    if config.wordlist and config.wordlist.exists() and not config.wordlist.is_file():
+        # hunspell would wait for ever on a FIFO, or fail on a folder
+        problems.error(
+            "C001",
+            config.path,
+            config.lines.get("wordlist", 1),
+            "word list file is not a regular file",
+        )
     if not config.glossary.is_file():
         problems.error(
             "C001", config.path, config.lines.get("glossary", 1), "glossary file does not exist"
