@@ -365,8 +365,10 @@ def test_a_damaged_font_is_a_located_error(project):
     (project / "styles" / "fonts" / "NotoSans-Regular.ttf").write_bytes(b"\0" * 1000)
     lines = _codes(project)
     assert lines == [
-        "styles/fonts/NotoSans-Regular.ttf:1: error: cannot read font: not a usable font "
-        "file (TTLibError) [E001]"
+        (
+            "styles/fonts/NotoSans-Regular.ttf:1: error: cannot read font: not a usable font "
+            "file (TTLibError) [E001]"
+        )
     ]
 
 

@@ -60,6 +60,13 @@ CASES = {
         ["M007"],
     ),
     "deep quotes": (chapter("> " * 40 + "Алпыс"), None, ["M007"]),
+    "a 20,000-character word": (chapter("а" * 20000), None, ["M007"]),
+    "words joined by no-break spaces": (chapter("\u00a0".join(["сөз"] * 400)), None, ["M007"]),
+    "a long address is not a long word": (
+        chapter("Алпыс https://example.org/" + "a/" * 150),
+        None,
+        BUILDS,
+    ),
     "footnote in the chapter title": (
         "# Тарау[^a]\n\n{term}`ИЫҰ` {term}`ИҚҰ` мәтін.\n\n[^a]: Ескерту.\n",
         None,

@@ -129,6 +129,7 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,4}$")
 _ALIGNMENT = re.compile(r"^text-align:(?:left|right|center)$")
 _DATETIME = re.compile(r"^[0-9T:+.Z -]{1,40}$")
 MAX_ATTRIBUTE = 300
+MAX_URL = 2048  # the longest address browsers and servers commonly accept
 
 # Characters that XML 1.0 cannot carry at all (C0 controls but tab and newline,
 # U+FFFE/U+FFFF), and C1 controls, which are never typed on purpose.
@@ -242,8 +243,9 @@ def check_attribute(tag: str, name: str, value: object, site: Site) -> bool:
         site.error("H004", f"HTML attribute '{shorten(name, 40)}' is not allowed")
         return False
     text = "" if value is None else str(value)
-    if len(text) > MAX_ATTRIBUTE:
-        site.error("H006", f"{name} is longer than {MAX_ATTRIBUTE} characters")
+    limit = MAX_URL if name in ("href", "src") else MAX_ATTRIBUTE
+    if len(text) > limit:
+        site.error("H006", f"{name} is longer than {limit} characters")
         return False
     if CONTROL.search(text):
         site.error("H006", f"{name} holds a control character")
@@ -458,7 +460,36 @@ def sanitise_tokens(tokens: list[Token], path: Path, problems: Problems) -> Sani
     return found
 
 
+# The layout's time grows with the cube of a word's length (no place to break it: 1,000
+# characters take 2 s, 3,000 take 34 s, 20,000 hours). No word of a book is this long;
+# addresses are (https://…, broken at their slashes), and code is set as it is.
+MAX_WORD = 200
+# A "word" runs from one breakable space to the next: a no-break space (U+00A0, U+202F,
+# U+2007, U+2060) joins words into one.
+_LONG_WORD = re.compile(
+    rf"[^ \t\n\u1680\u2000-\u2006\u2008-\u200b\u205f\u3000]{{{MAX_WORD + 1},}}"
+)
+_ADDRESS = re.compile(r"^(?:https?://|www\.|mailto:)", re.IGNORECASE)
+
+
+def _check_words(children: list[Token], site: Site) -> None:
+    """Prose whose words are all breakable (the text of one paragraph, title, note)."""
+    text = "".join(
+        c.content if c.type == "text" and not (c.meta or {}).get("url") else " "
+        for c in children
+    )
+    for match in _LONG_WORD.finditer(text):
+        if not _ADDRESS.match(match[0]):
+            site.error(
+                "M007",
+                f"a word of {len(match[0])} characters with no breakable space "
+                f"(the limit is {MAX_WORD}): {shorten(match[0], 30)}",
+            )
+            return
+
+
 def _sanitise_inline(children: list[Token], site: Site, found: Sanitised) -> None:
+    _check_words(children, site)
     stack: list[_Open] = []
     for child in children:
         site.line = (child.meta or {}).get("line", site.line)
