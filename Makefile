@@ -16,7 +16,7 @@ OUTPUTS := $(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html
 # tried again.
 BUILT  := $(VENV)/.built-sources
 
-.PHONY: book site preview test check spell bench calibre clean patterns fuzz
+.PHONY: book site preview test check spell bench calibre ace clean patterns fuzz
 
 # The three editions are made by one build: the web edition takes the print edition's page
 # numbers from its layout. `make site` is the same target, by the name of its third output.
@@ -47,6 +47,10 @@ test: $(VENV)/.installed-test
 # conversion without warnings, one cover page, no blank page, calibre's "Check book".
 calibre: $(VENV)/.installed-test book
 	$(BIN)/python tests/calibre.py $(DIST)/oic-book.epub
+
+# DAISY Ace (npm @daisy/ace-cli, Node.js needed) on the EPUB: no accessibility violation.
+ace: book
+	sh tests/ace.sh $(DIST)/oic-book.epub
 
 # The structural fuzzer at length (tests/test_structural_fuzz.py): 2,000 manuscripts,
 # 40 of them built and searched for every word written. `make test` runs 25 and builds 3.
