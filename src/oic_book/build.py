@@ -11,27 +11,24 @@ they were, and two builds at once never leave a half-written file.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import posixpath
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import EDITIONS, render
-from .editions import cover, epub, pagemap, pdf
+from .editions import chunks, cover, epub, pagemap, pdf, pdfmerge
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
+from .workers import Workers
 
 log = logging.getLogger("oic_book")
-T = TypeVar("T")
 
 PDF_NAME = "oic-book.pdf"
 EPUB_NAME = "oic-book.epub"
@@ -122,53 +119,57 @@ def build(
     """
     project = project.resolve()
     styles = project / "styles"
-    with stage("check"):
-        book, problems = check.check_project(project)
-        failing = problems.errors + (problems.warnings if strict else [])
-        if failing or book is None:
-            raise BookError(problems.sorted())
-    with stage("render"):
-        assets = epub.collect_assets(styles)
-        refused = refused_epub_urls(assets)
-        if refused:
-            raise BuildError("refused to package: " + ", ".join(refused))
-        html = render.render_print_html(book)
-        fetcher = pdf.make_url_fetcher([project / "manuscript", styles])
-    with stage("layout"):
-        document, root = pdf.layout(html, book.config, styles, fetcher)
-        roots = [root]
-        if book.index:
-            # The index alone is laid out once more, after the book: only then are the
-            # pages of its entries known, so that ranges can be merged (12, 14–16).
-            page_of = pagemap.anchor_pages(document)
-            index_page = page_of["index"]
-            index_html = render.render_print_index(book, page_of)
-            index_doc, index_root = pdf.layout(
-                index_html, book.config, styles, fetcher, first_page=index_page
-            )
-            document = pdf.append_pages(document, index_doc, keep=index_page - 1)
-            roots.append(index_root)
-        if fetcher.refused:
-            raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
-    with stage("pages"):
-        pages = pagemap.print_pages(document, roots, book)
-    # The EPUB needs only the page numbers: it is made on the other core while this one
-    # writes the PDF ("epub" below is the time left to wait for it).
     outputs: dict[Path, bytes] = {}
-    epub_job = epub_edition if "epub" in formats else _nothing
-    with in_background(epub_job, book, pages, assets, styles / "fonts") as epub_result:
-        pages_count = len(document.pages)
+    # Worker processes start first: they import WeasyPrint while the manuscript is read.
+    with (
+        Workers(chunks.serve_layout, None, "layout") as layout_workers,
+        Workers(serve_epub, None, "epub") as epub_workers,
+    ):
+        layout_workers.start()
+        epub_worker = epub_workers.start() if "epub" in formats else None
+        with stage("check"):
+            book, problems = check.check_project(project)
+            failing = problems.errors + (problems.warnings if strict else [])
+            if failing or book is None:
+                raise BookError(problems.sorted())
+        with stage("render"):
+            assets = epub.collect_assets(styles)
+            refused = refused_epub_urls(assets)
+            if refused:
+                raise BuildError("refused to package: " + ", ".join(refused))
+            plan = chunks.plan(book)
+            setup = pdf.ChunkSetup(
+                book.config, styles, (project / "manuscript", styles), pagemap.containers(book)
+            )
+        with stage("layout"):
+            # In chunks of a few chapters, on both cores; the same pages as one layout.
+            laid_out = chunks.lay_out_book(book, plan, layout_workers, setup)
+            refused = sorted({url for chunk in laid_out for url in chunk.refused})
+            if refused:
+                raise BuildError("refused to fetch: " + ", ".join(refused))
+            pages = chunks.print_pages(laid_out)
+        if epub_worker is not None:  # the EPUB is made while the PDF is merged
+            epub_worker.send((book, pages, assets, styles / "fonts"))
         if "pdf" in formats:
             with stage("pdf"):
-                outputs[out_dir / PDF_NAME] = pdf.pdf_bytes(document, book.config)
-        del document, roots  # the laid-out boxes are the bulk of the memory
-        if "epub" in formats:
+                outputs[out_dir / PDF_NAME] = pdfmerge.merge(
+                    laid_out, styles / "fonts", pdf.pdf_identifier(book.config)
+                )
+        pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
+        del laid_out
+        if epub_worker is not None:
             with stage("epub"):
-                outputs[out_dir / EPUB_NAME] = epub_result()
+                outputs[out_dir / EPUB_NAME] = epub_worker.receive()
     with stage("write"):
         write_atomically(outputs)
     log.info("%d pages", pages_count)
     return BuildResult(tuple(outputs), pages_count, tuple(problems.warnings))
+
+
+def serve_epub(_, connection) -> None:
+    """The EPUB worker's main loop (see `workers`): one job, one EPUB."""
+    while (job := connection.recv()) is not None:
+        connection.send(epub_edition(*job))
 
 
 def epub_edition(
@@ -183,20 +184,3 @@ def epub_edition(
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )
-
-
-def _nothing(*args) -> None:
-    """The background job when no EPUB is asked for."""
-
-
-@contextmanager
-def in_background(function: Callable[..., T], *args) -> Iterator[Callable[[], T]]:
-    """Run `function(*args)` in a forked process; yield a call that waits for the result.
-
-    Fork, not spawn: the child starts at once with everything imported, and shares the
-    parent's memory until either writes to it. Leaving the block, even by an exception,
-    waits for the child, so no process outlives the build.
-    """
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as executor:
-        future = executor.submit(function, *args)
-        yield future.result

@@ -11,6 +11,7 @@ import mimetypes
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -18,6 +19,8 @@ from urllib.request import url2pathname
 from ..kazakh import hyphenation
 from ..manuscript.config import BookConfig
 from ..weasyprint_fixes import linebreak, speedups, tags
+from . import pagemap
+from .chunks import FontUse, LaidOutChunk
 
 
 def _weasyprint():
@@ -73,11 +76,30 @@ def book_css(config: BookConfig, first_page: int = 1) -> str:
     )
 
 
-def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page: int = 1):
+def layout(
+    html: str, config: BookConfig, styles_dir: Path, fetcher, first_page: int = 1, styles=None
+):
     """Lay the print HTML out into pages (the one WeasyPrint layout of the build).
 
     Returns the laid-out document and the root of the element tree it was made from.
+    `styles` (from `print_styles`) may be shared by the layouts of one process.
     """
+    weasyprint = _weasyprint()
+    fonts, stylesheets = styles or print_styles(config, styles_dir, fetcher)
+    stylesheets = [
+        *stylesheets,
+        weasyprint.CSS(string=book_css(config, first_page), font_config=fonts),
+    ]
+    source = weasyprint.HTML(
+        string=html, base_url=str(config.manuscript_dir) + "/", url_fetcher=fetcher
+    )
+    document = source.render(font_config=fonts, stylesheets=stylesheets, pdf_variant="pdf/ua-1")
+    # The element tree too: page numbers are traced from boxes back to element ids.
+    return document, source.etree_element
+
+
+def print_styles(config: BookConfig, styles_dir: Path, fetcher):
+    """The font configuration and the parsed print style sheets, with WeasyPrint fixed."""
     weasyprint = _weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
@@ -90,23 +112,117 @@ def layout(html: str, config: BookConfig, styles_dir: Path, fetcher, first_page:
         weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)
         for name in ("base.css", "print.css")
     ]
-    stylesheets.append(weasyprint.CSS(string=book_css(config, first_page), font_config=fonts))
-    source = weasyprint.HTML(
-        string=html, base_url=str(config.manuscript_dir) + "/", url_fetcher=fetcher
-    )
-    document = source.render(font_config=fonts, stylesheets=stylesheets, pdf_variant="pdf/ua-1")
-    # The element tree too: page numbers are traced from boxes back to element ids.
-    return document, source.etree_element
+    return fonts, stylesheets
 
 
-def append_pages(document, other, keep: int):
-    """The first `keep` pages of `document` followed by every page of `other`."""
-    return document.copy(document.pages[:keep] + other.pages)
+@dataclass(frozen=True)
+class ChunkSetup:
+    """What every chunk of one build shares: sent once to each layout process."""
+
+    config: BookConfig
+    styles_dir: Path
+    fetch_roots: tuple[Path, ...]
+    containers: dict[str, str]  # ids of print sections → their EPUB document (pagemap)
+
+
+class ChunkLayouter:
+    """Lays out chunks of one book, one after another, in one process."""
+
+    def __init__(self, setup: ChunkSetup) -> None:
+        self.setup = setup
+        self.fetcher = make_url_fetcher(list(setup.fetch_roots))
+        self.styles = print_styles(setup.config, setup.styles_dir, self.fetcher)
+
+    def lay_out(self, name: str, html: str, ask_first_page) -> LaidOutChunk:
+        """Paginate `html`, ask `ask_first_page(page_count)` for its first page number,
+        then number the pages and write the PDF."""
+        from ..weasyprint_fixes import chunking
+
+        setup = self.setup
+        first: list[int] = []
+
+        def on_paginated(count: int) -> int:
+            first.append(ask_first_page(count))
+            return first[0]
+
+        # Links to other chunks are kept; the merged PDF defines their destinations.
+        with chunking.laying_out_chunk(on_paginated, chunking.EVERY_ANCHOR):
+            document, root = layout(
+                html, setup.config, setup.styles_dir, self.fetcher, styles=self.styles
+            )
+            data = pdf_bytes(document, setup.config)
+        shift = first[0] - 1
+        anchors = {
+            anchor: page + shift for anchor, page in pagemap.anchor_pages(document).items()
+        }
+        starts = tuple(
+            replace(start, number=start.number + shift)
+            for start in pagemap.page_starts_in(document, [root], setup.containers)
+        )
+        return LaidOutChunk(
+            name,
+            first[0],
+            len(document.pages),
+            data,
+            anchors,
+            starts,
+            font_uses(document),
+            tuple(self.fetcher.refused),  # the style sheets' too, fetched before any chunk
+        )
+
+
+def font_uses(document) -> tuple[FontUse, ...]:
+    """The fonts a written document embeds, with the glyphs it uses of each."""
+    from weasyprint.text.fonts import get_hb_object_data
+
+    uses = {}
+    for font in document.fonts.values():
+        name = font.name.decode("ascii").lstrip("/")
+        widths = dict(font.widths)
+        to_unicode = dict(font.to_unicode)
+        if name in uses:  # WeasyPrint may hold one file as several Font objects
+            widths = {**uses[name].widths, **widths}
+            to_unicode = {**uses[name].to_unicode, **to_unicode}
+        source = hashlib.sha256(get_hb_object_data(font.hb_face)).hexdigest()
+        uses[name] = FontUse(name, source, widths, to_unicode)
+    return tuple(uses[name] for name in sorted(uses))
+
+
+def lay_out_in_one_pass(book, project: Path):
+    """The whole print edition laid out as one document: (PDF bytes, its page numbers).
+
+    The reference that the layout in chunks (the build's) is tested against
+    (`tests/test_chunks.py`), and the benchmark's single WeasyPrint pass.
+    """
+    from .. import render
+
+    styles = project / "styles"
+    fetcher = make_url_fetcher([project / "manuscript", styles])
+    document, root = layout(render.render_print_html(book), book.config, styles, fetcher)
+    roots = [root]
+    if book.index:
+        # The index alone is laid out once more, after the book: only then are the pages
+        # of its entries known, so that ranges can be merged (12, 14–16).
+        page_of = pagemap.anchor_pages(document)
+        index_page = page_of["index"]
+        index_html = render.render_print_index(book, page_of)
+        index_doc, index_root = layout(
+            index_html, book.config, styles, fetcher, first_page=index_page
+        )
+        document = document.copy(document.pages[: index_page - 1] + index_doc.pages)
+        roots.append(index_root)
+    pages = pagemap.print_pages(document, roots, book)
+    return pdf_bytes(document, book.config), pages
+
+
+def pdf_identifier(config: BookConfig) -> bytes:
+    """The first half of the PDF's /ID: the same for every build of this book."""
+    return hashlib.sha256(config.identifier.encode()).hexdigest()[:32].encode()
 
 
 def pdf_bytes(document, config: BookConfig) -> bytes:
     """Write the laid-out document to PDF bytes, reproducibly (fixed /ID, no clock)."""
-    identifier = hashlib.sha256(config.identifier.encode()).hexdigest()[:32].encode()
+    identifier = pdf_identifier(config)
     # fontTools stamps each font subset's `head.modified` with the clock unless
     # SOURCE_DATE_EPOCH is set (fontTools.misc.timeTools.timestampNow, 4.x): without
     # this, two builds a second apart differ in every embedded font.

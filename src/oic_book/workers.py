@@ -1,0 +1,185 @@
+"""The build's worker processes: spawned (not forked), talked to over pipes, and never
+outliving the build.
+
+Spawned, so that a worker holds only what it needs: a forked one shares the parent's
+memory only until either side writes to it, and then holds its own copy (bench/RESULTS.md
+measured 2.35 GB in all at 1,032 pages with a forked EPUB process, 1.46 GB spawned).
+
+A worker is started with a `setup` object and a `serve(setup, connection)` function that
+answers the parent's messages until it receives None. If the parent dies, the kernel
+sends the worker SIGTERM (Linux `PR_SET_PDEATHSIG`); leaving `Workers` stops every worker,
+and kills those that do not stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection, wait
+from typing import Self
+
+log = logging.getLogger("oic_book")
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process raised an exception, or died."""
+
+
+class Worker:
+    """One spawned process and the pipe to it."""
+
+    def __init__(self, serve: Callable, setup: object, name: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.name = name
+        self.process = context.Process(
+            target=_run, args=(serve, setup, child), name=name, daemon=True
+        )
+        self.process.start()
+        child.close()
+
+    def send(self, message: object) -> None:
+        self.connection.send(message)
+
+    def receive(self) -> object:
+        """The worker's next message; re-raises what the worker raised."""
+        try:
+            message = self.connection.recv()
+        except (EOFError, OSError) as exc:
+            raise WorkerFailed(
+                f"{self.name} stopped (exit code {self.process.exitcode})"
+            ) from exc
+        if isinstance(message, _Failure):
+            raise message.error
+        return message
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the worker to finish; kill it if it does not within `timeout` seconds."""
+        if self.process.is_alive():
+            try:
+                self.connection.send(None)
+            except OSError:
+                pass
+            self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
+        self.process.close()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
+        self.process.close()
+
+
+class Workers:
+    """Worker processes started on demand; all of them stopped on leaving the block.
+
+    Leaving it by an exception kills them instead of waiting for their work.
+    """
+
+    def __init__(self, serve: Callable, setup: object, name: str) -> None:
+        self.serve, self.setup, self.name = serve, setup, name
+        self.started: list[Worker] = []
+
+    def start(self) -> Worker:
+        worker = Worker(self.serve, self.setup, f"{self.name}-{len(self.started) + 1}")
+        self.started.append(worker)
+        return worker
+
+    def kill_all(self) -> None:
+        """Kill every worker started so far (their work is not wanted any more)."""
+        for worker in self.started:
+            worker.kill()
+        self.started = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        for worker in self.started:
+            if kind is None:
+                worker.stop()
+            else:
+                worker.kill()
+        self.started = []
+
+
+def ready(workers: list[Worker], timeout: float | None = None) -> Iterator[Worker]:
+    """The workers that have a message waiting (or have died), as soon as any has."""
+    by_connection = {worker.connection: worker for worker in workers}
+    for connection in wait(list(by_connection), timeout):
+        yield by_connection[connection]
+
+
+class _Failure:
+    """An exception raised in a worker, on its way to the parent."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies."""
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl: no one to work for
+        os._exit(1)
+
+
+def _run(serve: Callable, setup: object, connection: Connection) -> None:
+    """The worker's main function: `serve` until the parent says stop."""
+    _die_with_parent()
+    # Ctrl-C goes to the whole process group; the parent decides, and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        serve(setup, connection)
+    except BaseException as exc:  # noqa: BLE001 -- the parent raises it
+        with contextlib.suppress(OSError):  # the parent may be gone
+            connection.send(_Failure(_picklable(exc)))
+    finally:
+        connection.close()
+        # No heap teardown: the laid-out pages are many small objects (bench/RESULTS.md).
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    import pickle
+    import traceback
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 -- whatever fails, the parent gets the message
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return WorkerFailed(text)
+
+
+def tune_gc() -> None:
+    """Garbage collection for a worker that builds large trees of objects and drops them.
+
+    The objects of the imported modules are moved out of the collector's reach
+    (`gc.freeze`), and full collections run far less often: they scanned every box of the
+    layout again and again (16–17 % of a build's time, bench/RESULTS.md).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1000)
