@@ -159,7 +159,8 @@ def build(
         del laid_out
         if epub_worker is not None:
             with stage("epub"):
-                outputs[out_dir / EPUB_NAME] = epub_worker.receive()
+                outputs[out_dir / EPUB_NAME], seconds = epub_worker.receive()
+            log.info("%-8s %6.2f s (in its own process)", "epubmade", seconds)
     with stage("write"):
         write_atomically(outputs)
     log.info("%d pages", pages_count)
@@ -169,7 +170,9 @@ def build(
 def serve_epub(_, connection) -> None:
     """The EPUB worker's main loop (see `workers`): one job, one EPUB."""
     while (job := connection.recv()) is not None:
-        connection.send(epub_edition(*job))
+        start = time.perf_counter()
+        data = epub_edition(*job)
+        connection.send((data, time.perf_counter() - start))
 
 
 def epub_edition(
