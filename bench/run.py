@@ -5,7 +5,7 @@
 Each size is a temporary project made from the real manuscript: the chapters repeated
 N times (footnote labels suffixed so they stay unique in the book; heading ids are made
 per part by the reader, so they stay unique too; {term} and {index} roles kept), the
-preface and glossary once, `styles/` symlinked. For each size, each command in a fresh
+preface and glossary once, `styles/` copied (a project's folders may not be links out). For each size, each command in a fresh
 process tree whose memory is sampled every 20 ms (PSS and RSS of the process and all its
 descendants, summed: the build's workers count):
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("check", "render", "layout", "pdf", "epub", "write")
+STAGES = ("check", "render", "layout", "pdf", "pdfua", "epub", "write")
 _STAGE_LINE = re.compile(r"^(\w+)\s+(\d+\.\d+) s")
 _PAGES_LINE = re.compile(r"^(\d+) pages$")
 _FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
@@ -169,7 +169,8 @@ def make_project(
     manuscript = source / "manuscript"
     target = dest / "manuscript"
     shutil.copytree(manuscript, target, ignore=shutil.ignore_patterns("chapters"))
-    (dest / "styles").symlink_to((source / "styles").resolve(), target_is_directory=True)
+    # Copied, not linked: the builder refuses a `styles/` that is a link out of the project.
+    shutil.copytree(source / "styles", dest / "styles")
     book_yaml = (manuscript / "book.yaml").read_text(encoding="utf-8")
     match = _CHAPTER_LIST.search(book_yaml)
     if match is None:

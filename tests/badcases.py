@@ -9,7 +9,9 @@ Layout of `tests/bad/`:
 * `<case>/expected.txt` — the exact problem lines the CLI must print, in order. Header
   lines starting with `#` set options: `# args: check --strict` (the CLI arguments before
   `-C`), `# exit: 0` (default 1), `# delete: manuscript/book.yaml` (remove a base file),
-  `# build: yes` (also run `build` and check that `dist/` is left alone).
+  `# build: yes` (also run `build` and check that `dist/` is left alone),
+  `# link: manuscript/chapters/01.md -> /etc/passwd` (make a symbolic link),
+  `# grow: manuscript/chapters/01.md 11000000` (append lines of text up to that many bytes).
 
 `python tests/badcases.py [case…]` prints what the CLI says for each case, for writing a
 new `expected.txt`.
@@ -41,6 +43,8 @@ class Case:
     exit: int = 1
     delete: list[str] = field(default_factory=list)
     build: bool = False
+    links: list[tuple[str, str]] = field(default_factory=list)
+    grow: list[tuple[str, int]] = field(default_factory=list)
     expected: list[str] = field(default_factory=list)
 
 
@@ -64,6 +68,12 @@ def load(name: str) -> Case:
                 case.delete.append(value)
             elif key == "build":
                 case.build = value == "yes"
+            elif key == "link":
+                link, _, target = value.partition(" -> ")
+                case.links.append((link.strip(), target.strip()))
+            elif key == "grow":
+                path, _, size = value.rpartition(" ")
+                case.grow.append((path.strip(), int(size)))
             else:
                 raise ValueError(f"{expected}: unknown option {key!r}")
         elif line.strip():
@@ -86,8 +96,16 @@ def make_project(name: str, destination: Path) -> Path:
             target.write_bytes(codecs.escape_decode(source.read_bytes())[0])
         else:
             shutil.copyfile(source, target)
-    for relative in load(name).delete:
+    case = load(name)
+    for relative in case.delete:
         (destination / relative).unlink()
+    for relative, target in case.links:
+        (destination / relative).unlink(missing_ok=True)
+        (destination / relative).symlink_to(target)
+    for relative, size in case.grow:
+        with open(destination / relative, "a", encoding="utf-8") as out:
+            line = "Мәтін жолы.\n"
+            out.write(line * (size // len(line.encode()) + 1))
     return destination
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real manuscript built once per test session."""
+"""Shared fixtures: the real manuscript, and the every-element book, built once per session."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from oic_book.manuscript.reader import read_book
 from oic_book.model import Book
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,26 @@ def built(tmp_path_factory) -> Built:
     out = tmp_path_factory.mktemp("dist")
     result = build(ROOT, out, strict=True)
     return Built(result, read_book(ROOT / "manuscript" / "book.yaml"), out)
+
+
+@pytest.fixture(scope="session")
+def every_element(tmp_path_factory) -> Built:
+    """The book with every element an author can write (tests/fixtures/every-element),
+    built once: the validators and the reading-system tests open it."""
+    project = tmp_path_factory.mktemp("every-element")
+    shutil.copytree(FIXTURES / "every-element" / "manuscript", project / "manuscript")
+    shutil.copytree(ROOT / "styles", project / "styles")
+    result = build(project, project / "dist", strict=True)
+    return Built(result, read_book(project / "manuscript" / "book.yaml"), project / "dist")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (tests/browser.py)."""
+    from browser import chromium
+
+    with chromium() as instance:
+        yield instance
 
 
 def copy_project(destination: Path) -> Path:

@@ -8,13 +8,13 @@ name.
 from __future__ import annotations
 
 
-def serve_epub_disk_full(_, connection) -> None:
+def serve_epub_disk_full(connection) -> None:
     """An EPUB worker whose writing fails, as on a full disk."""
     connection.recv()
     raise OSError("disk full")
 
 
-def serve_epub_interrupted(_, connection) -> None:
+def serve_epub_interrupted(connection) -> None:
     """An EPUB worker interrupted while it works."""
     connection.recv()
     raise KeyboardInterrupt

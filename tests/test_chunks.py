@@ -24,6 +24,7 @@ from chunkbook import make_book
 from oic_book.build import build, epub_edition
 from oic_book.editions import chunks, epub, pdf
 from oic_book.manuscript.check import check_project
+from oic_book.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,8 +36,8 @@ def books(tmp_path_factory):
     book, problems = check_project(project)
     assert book is not None, problems.sorted()
     whole_pdf, whole_pages = pdf.lay_out_in_one_pass(book, project)
-    styles = project / "styles"
-    whole_epub = epub_edition(book, whole_pages, epub.collect_assets(styles), styles / "fonts")
+    assets = epub.collect_assets(Project.at(project))
+    whole_epub = epub_edition(book, whole_pages, assets, project / "styles" / "fonts")
     result = build(project, project / "dist")
     return {
         "book": book,
@@ -127,12 +128,13 @@ def _structure(data: bytes) -> dict:
         kids = element.get("/K", ())
         kids = kids if isinstance(kids, pikepdf.Array) else [kids]
         stack += [(kid, depth + 1) for kid in reversed(list(kids))]
-    nums = document.Root.StructTreeRoot.ParentTree.Nums
+
+    def tag(element) -> str | None:
+        return None if element is None else str(element.S)
+
     parent_tree = [
-        (int(nums[i]), [str(e.S) for e in nums[i + 1]])
-        if isinstance(nums[i + 1], pikepdf.Array)
-        else (int(nums[i]), str(nums[i + 1].S))
-        for i in range(0, len(nums), 2)
+        (key, [tag(e) for e in value] if isinstance(value, pikepdf.Array) else tag(value))
+        for key, value in pikepdf.NumberTree(document.Root.StructTreeRoot.ParentTree).items()
     ]
     fonts: dict[str, set] = {}
     for page in document.pages:

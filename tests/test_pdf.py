@@ -35,11 +35,11 @@ def plain(html: str) -> str:
 
 
 def test_page_count_and_size(built, reader):
-    assert 15 <= len(reader.pages) <= 80
+    assert len(reader.pages) >= 15
     assert built.result.pages == len(reader.pages)
     box = reader.pages[0].mediabox
-    # A5 is 148 × 210 mm = 419.5 × 595.3 pt
-    assert round(float(box.width)) == 420 and round(float(box.height)) == 595
+    if built.book.config.page_size == "A5":  # 148 × 210 mm = 419.5 × 595.3 pt
+        assert round(float(box.width)) == 420 and round(float(box.height)) == 595
 
 
 def test_metadata(built, reader):

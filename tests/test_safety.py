@@ -18,8 +18,9 @@ from pypdf import PdfReader
 from oic_book import build as build_module
 from oic_book.build import build, write_atomically
 from oic_book.editions.pdf import RefusedURL, make_url_fetcher
-from oic_book.errors import BookError, BuildError
+from oic_book.errors import BookError
 from oic_book.manuscript.check import check_project
+from oic_book.project import Project
 
 OLD_PDF = b"%PDF-1.7 the previous build\n"
 OLD_EPUB = b"PK the previous build\n"
@@ -61,7 +62,7 @@ def assert_untouched(dist: Path) -> None:
     ],
 )
 def test_fetcher_refuses_everything_outside_the_project(url):
-    fetcher = make_url_fetcher([ROOT / "manuscript", ROOT / "styles"])
+    fetcher = make_url_fetcher(Project.at(ROOT))
     with pytest.raises(RefusedURL):
         fetcher.fetch(url)
     assert fetcher.refused == [url]
@@ -70,13 +71,13 @@ def test_fetcher_refuses_everything_outside_the_project(url):
 def test_fetcher_refuses_a_symlink_out_of_the_project(tmp_path):
     project = mini_project(tmp_path / "project")
     (project / "styles" / "passwd.css").symlink_to("/etc/passwd")
-    fetcher = make_url_fetcher([project / "manuscript", project / "styles"])
+    fetcher = make_url_fetcher(Project.at(project))
     with pytest.raises(RefusedURL):
         fetcher.fetch((project / "styles" / "passwd.css").as_uri())
 
 
 def test_fetcher_reads_a_file_under_styles():
-    fetcher = make_url_fetcher([ROOT / "manuscript", ROOT / "styles"])
+    fetcher = make_url_fetcher(Project.at(ROOT))
     font = ROOT / "styles" / "fonts" / "NotoSans-Regular.ttf"
     response = fetcher.fetch(font.as_uri())
     body = response.read() if hasattr(response, "read") else response.body
@@ -140,52 +141,82 @@ def test_check_rejects_outside_references_before_rendering(
     assert_untouched(dist)
 
 
-# (c) a stylesheet that reaches outside fails the build -----------------------------------
+# (c) a stylesheet that reaches outside is a located error; the build never starts ---------
 
 
 @pytest.mark.parametrize(
-    ("prepend", "append", "refused"),
+    ("sheet", "prepend", "append", "message"),
     [
-        ("@import url(http://example.com/x.css);\n", "", "http://example.com/x.css"),
-        ("", "body { background: url(file:///etc/passwd); }\n", "file:///etc/passwd"),
+        (
+            "print.css",
+            "@import url(http://example.com/x.css);\n",
+            "",
+            (
+                "styles/print.css:1: error: stylesheet refers outside the project: "
+                "http://example.com/x.css [L001]"
+            ),
+        ),
+        (
+            "print.css",
+            "",
+            "body { background: url(file:///etc/passwd); }\n",
+            (
+                "styles/print.css:{end}: error: stylesheet refers outside the project: "
+                "file:///etc/passwd [L001]"
+            ),
+        ),
+        (
+            "epub.css",
+            "",
+            "body { background: url(http://example.com/x.png); }\n",
+            (
+                "styles/epub.css:{end}: error: stylesheet refers outside the project: "
+                "http://example.com/x.png [L001]"
+            ),
+        ),
+        (
+            "base.css",
+            "",
+            "body { background: url(../../secret.png); }\n",
+            "styles/base.css:{end}: error: '../../secret.png' leads outside styles/ [E003]",
+        ),
     ],
 )
-def test_stylesheet_fetching_outside_fails_the_build(prepend, append, refused, tmp_path):
+def test_stylesheet_reaching_outside_is_a_located_error(
+    sheet, prepend, append, message, tmp_path
+):
     project = mini_project(tmp_path / "project")
-    css = project / "styles" / "print.css"
-    css.write_text(prepend + css.read_text(encoding="utf-8") + append, encoding="utf-8")
+    css = project / "styles" / sheet
+    text = prepend + css.read_text(encoding="utf-8") + append
+    css.write_text(text, encoding="utf-8")
+    _, problems = check_project(project)
+    expected = message.replace("{end}", str(text.count("\n")))
+    assert [p.format() for p in problems.sorted()] == [expected]
     dist = previous_dist(project)
-    with pytest.raises(BuildError, match="refused to fetch: " + refused.replace(".", r"\.")):
+    with pytest.raises(BookError):
         build(project, dist)
     assert_untouched(dist)
 
 
-def test_epub_stylesheet_pointing_outside_fails_the_build(tmp_path):
-    project = mini_project(tmp_path / "project")
-    css = project / "styles" / "epub.css"
-    css.write_text(
-        css.read_text(encoding="utf-8")
-        + "body { background: url(http://example.com/x.png); }\n",
-        encoding="utf-8",
-    )
-    dist = previous_dist(project)
-    with pytest.raises(BuildError, match=r"refused to package: http://example\.com/x\.png"):
-        build(project, dist)
-    assert_untouched(dist)
+def test_epub_packager_refuses_urls_outside_the_package():
+    """The packager's own net, behind `check`: a URL that is not a packaged file."""
+    css = b"a { background: url(http://example.com/x.png) } b { background: url(../x.png) }"
+    assets = [build_module.epub.Asset("styles/epub.css", "text/css", css)]
+    assert build_module.refused_epub_urls(assets) == ["../x.png", "http://example.com/x.png"]
 
 
-def test_refused_url_in_cli_is_one_line_and_exit_2(tmp_path):
+def test_refused_stylesheet_in_cli_is_located_and_exit_1(tmp_path):
     project = mini_project(tmp_path / "project")
     css = project / "styles" / "print.css"
     css.write_text("@import url(http://example.com/x.css);\n" + css.read_text(encoding="utf-8"))
     dist = previous_dist(project)
     result = run_cli("build", "-C", str(project), "-o", str(dist))
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert (
-        "oic-book: build failed: refused to fetch: http://example.com/x.css; nothing was written"
-        in result.stderr
-    )
+        "styles/print.css:1: error: stylesheet refers outside the project: "
+        "http://example.com/x.css [L001]"
+    ) in result.stderr
     assert_untouched(dist)
 
 

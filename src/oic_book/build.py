@@ -11,9 +11,11 @@ they were, and two builds at once never leave a half-written file.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 import posixpath
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,9 +25,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import EDITIONS, render
-from .editions import chunks, cover, epub, pagemap, pdf, pdfmerge
+from .editions import chunks, cover, epub, layout_cache, pagemap, pdf, pdfmerge, pdfua
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
+from .project import Project
 from .workers import Workers
 
 log = logging.getLogger("oic_book")
@@ -109,6 +112,23 @@ def refused_epub_urls(assets) -> list[str]:
     return sorted(set(refused))
 
 
+@contextmanager
+def private_temporary_folder() -> Iterator[Path]:
+    """A temporary folder of this build, used by every library that asks `tempfile`, and
+    removed with everything in it however the build ends (WeasyPrint's font folders
+    would otherwise be left behind: their cleanup is in a `__del__` that a fast exit
+    skips)."""
+    folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
+    before = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@private_temporary_folder()
 def build(
     project: Path, out_dir: Path, strict: bool = False, formats: tuple[str, ...] = EDITIONS
 ) -> BuildResult:
@@ -117,57 +137,66 @@ def build(
     The print layout is made even for the EPUB alone: its page-list and index carry the
     print edition's page numbers.
     """
-    project = project.resolve()
-    styles = project / "styles"
+    project = Project.at(project)
+    # The types of the files packaged come from our own table and the libraries', not
+    # from /etc/mime.types: the build reads nothing of the machine's, and the EPUB is the
+    # same bytes everywhere (ebooklib and WeasyPrint ask `mimetypes`).
+    mimetypes.knownfiles = []
     outputs: dict[Path, bytes] = {}
     # Worker processes start first: they import WeasyPrint while the manuscript is read.
     with (
-        Workers(chunks.serve_layout, None, "layout") as layout_workers,
-        Workers(serve_epub, None, "epub") as epub_workers,
+        Workers(chunks.serve_layout, "layout") as layout_workers,
+        Workers(serve_epub, "epub") as epub_workers,
     ):
         layout_workers.start()
         epub_worker = epub_workers.start() if "epub" in formats else None
         with stage("check"):
-            book, problems = check.check_project(project)
+            book, problems = check.check_project(project.root)
             failing = problems.errors + (problems.warnings if strict else [])
             if failing or book is None:
                 raise BookError(problems.sorted())
         with stage("render"):
-            assets = epub.collect_assets(styles)
+            assets = epub.collect_assets(project)
             refused = refused_epub_urls(assets)
             if refused:
                 raise BuildError("refused to package: " + ", ".join(refused))
             plan = chunks.plan(book)
+            cache = layout_cache.open_cache(project)
             setup = pdf.ChunkSetup(
-                book.config, styles, (project / "manuscript", styles), pagemap.containers(book)
+                book.config, project, pagemap.containers(book), chunks.link_targets(book, plan)
             )
         with stage("layout"):
             # In chunks of a few chapters, on both cores; the same pages as one layout.
-            laid_out = chunks.lay_out_book(book, plan, layout_workers, setup)
+            laid_out = chunks.lay_out_book(book, plan, layout_workers, setup, cache)
             refused = sorted({url for chunk in laid_out for url in chunk.refused})
             if refused:
                 raise BuildError("refused to fetch: " + ", ".join(refused))
             pages = chunks.print_pages(laid_out)
         if epub_worker is not None:  # the EPUB is made while the PDF is merged
-            epub_worker.send((book, pages, assets, styles / "fonts"))
+            epub_worker.send((book, pages, assets, project.styles / "fonts"))
+        pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
         if "pdf" in formats:
             with stage("pdf"):
-                outputs[out_dir / PDF_NAME] = pdfmerge.merge(
-                    laid_out, styles / "fonts", pdf.pdf_identifier(book.config)
+                pdf_data = pdfmerge.merge(
+                    laid_out, project.styles / "fonts", pdf.pdf_identifier(book.config)
                 )
-        pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
-        del laid_out
+                link_targets = chunks.merged_link_targets(laid_out)
+            del laid_out
+            with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
         if epub_worker is not None:
             with stage("epub"):
                 outputs[out_dir / EPUB_NAME], seconds = epub_worker.receive()
             log.info("%-8s %6.2f s (in its own process)", "epubmade", seconds)
     with stage("write"):
         write_atomically(outputs)
+        if cache is not None:
+            cache.prune()  # keep what this book is made of, no more
     log.info("%d pages", pages_count)
     return BuildResult(tuple(outputs), pages_count, tuple(problems.warnings))
 
 
-def serve_epub(_, connection) -> None:
+def serve_epub(connection) -> None:
     """The EPUB worker's main loop (see `workers`): one job, one EPUB."""
     while (job := connection.recv()) is not None:
         start = time.perf_counter()

@@ -6,11 +6,27 @@ users can refer to (in the manner of Standard Ebooks' lint ids).
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+# A message line longer than this is cut: a 5,000-character value must not bury the rest.
+MAX_LINE = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """`text` on one line, cut in the middle with … if longer than `limit` characters."""
+    # Control characters would reach the terminal (an escape sequence can rewrite it).
+    text = _CONTROL.sub(lambda m: " " if m[0] in "\n\r\t" else f"\\x{ord(m[0]):02x}", str(text))
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 3
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head) :]
 
 
 @dataclass(frozen=True, order=True)
@@ -26,8 +42,9 @@ class Problem:
 
     def format(self) -> str:
         """The one-line form: `path:line[:col]: severity: message [code]`."""
-        where = f"{self.path}:{self.line}" + (f":{self.col}" if self.col else "")
-        return f"{where}: {self.severity}: {self.message} [{self.code}]"
+        where = f"{shorten(self.path, 120)}:{self.line}" + (f":{self.col}" if self.col else "")
+        head, tail = f"{where}: {self.severity}: ", f" [{self.code}]"
+        return head + shorten(self.message, MAX_LINE - len(head) - len(tail)) + tail
 
 
 class Problems:
@@ -38,12 +55,16 @@ class Problems:
         self.items: list[Problem] = []
 
     def relative(self, path: Path | str) -> str:
-        """`path` as shown in messages: relative to the project root where it is inside."""
-        path = Path(path)
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return path.as_posix()
+        """`path` as shown in messages: relative to the project root where it is inside.
+
+        The path is shown as the author named it (symbolic links not followed: one may
+        loop), relative to the root as given or as resolved.
+        """
+        absolute = os.path.abspath(path)
+        for root in (os.path.abspath(self.root), os.path.realpath(self.root)):
+            if absolute == root or absolute.startswith(root.rstrip(os.sep) + os.sep):
+                return Path(os.path.relpath(absolute, root)).as_posix()
+        return Path(path).as_posix()
 
     def add(
         self,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import io
 from pathlib import Path
+
+from .project import STYLES, read_file
 
 FONT_FILES = (
     "NotoSerif-Regular.ttf",
@@ -15,6 +18,12 @@ FONT_FILES = (
 )
 
 
+def read_font(path: Path) -> bytes:
+    """A shipped font's bytes, read through the project's rule (`project.contain`): a font
+    file linked to one of the machine's fonts is refused."""
+    return read_file(path, path.parent.parent.parent, (STYLES,))
+
+
 @functools.lru_cache(maxsize=4)
 def coverage(fonts_dir: Path) -> frozenset[int]:
     """Code points that every shipped font has a glyph for."""
@@ -22,6 +31,6 @@ def coverage(fonts_dir: Path) -> frozenset[int]:
 
     covered: frozenset[int] | None = None
     for name in FONT_FILES:
-        cmap = TTFont(fonts_dir / name, lazy=True).getBestCmap()
+        cmap = TTFont(io.BytesIO(read_font(fonts_dir / name)), lazy=True).getBestCmap()
         covered = frozenset(cmap) if covered is None else covered & frozenset(cmap)
     return covered or frozenset()

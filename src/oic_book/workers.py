@@ -5,8 +5,9 @@ Spawned, so that a worker holds only what it needs: a forked one shares the pare
 memory only until either side writes to it, and then holds its own copy (bench/RESULTS.md
 measured 2.35 GB in all at 1,032 pages with a forked EPUB process, 1.46 GB spawned).
 
-A worker is started with a `setup` object and a `serve(setup, connection)` function that
-answers the parent's messages until it receives None. If the parent dies, the kernel
+A worker runs `serve(connection)`, which answers the parent's messages until it receives
+None, with the parent's temporary folder (`tempfile.tempdir`, the build's private one)
+and its list of `mimetypes` files. If the parent dies, the kernel
 sends the worker SIGTERM (Linux `PR_SET_PDEATHSIG`); leaving `Workers` stops every worker,
 and kills those that do not stop.
 """
@@ -17,10 +18,12 @@ import contextlib
 import ctypes
 import gc
 import logging
+import mimetypes
 import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Self
@@ -35,12 +38,13 @@ class WorkerFailed(RuntimeError):
 class Worker:
     """One spawned process and the pipe to it."""
 
-    def __init__(self, serve: Callable, setup: object, name: str) -> None:
+    def __init__(self, serve: Callable, name: str) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
         self.name = name
+        inherited = (tempfile.tempdir, list(mimetypes.knownfiles or ()))
         self.process = context.Process(
-            target=_run, args=(serve, setup, child), name=name, daemon=True
+            target=_run, args=(serve, inherited, child), name=name, daemon=True
         )
         self.process.start()
         child.close()
@@ -88,12 +92,12 @@ class Workers:
     Leaving it by an exception kills them instead of waiting for their work.
     """
 
-    def __init__(self, serve: Callable, setup: object, name: str) -> None:
-        self.serve, self.setup, self.name = serve, setup, name
+    def __init__(self, serve: Callable, name: str) -> None:
+        self.serve, self.name = serve, name
         self.started: list[Worker] = []
 
     def start(self) -> Worker:
-        worker = Worker(self.serve, self.setup, f"{self.name}-{len(self.started) + 1}")
+        worker = Worker(self.serve, f"{self.name}-{len(self.started) + 1}")
         self.started.append(worker)
         return worker
 
@@ -142,13 +146,14 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _run(serve: Callable, setup: object, connection: Connection) -> None:
+def _run(serve: Callable, inherited: tuple, connection: Connection) -> None:
     """The worker's main function: `serve` until the parent says stop."""
     _die_with_parent()
     # Ctrl-C goes to the whole process group; the parent decides, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tempfile.tempdir, mimetypes.knownfiles = inherited
     try:
-        serve(setup, connection)
+        serve(connection)
     except BaseException as exc:  # noqa: BLE001 -- the parent raises it
         with contextlib.suppress(OSError):  # the parent may be gone
             connection.send(_Failure(_picklable(exc)))

@@ -29,6 +29,7 @@ import gc
 import hashlib
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 
 from .. import render
@@ -70,6 +71,7 @@ class LaidOutChunk:
     anchors: dict[str, int]  # id → printed page number (the first page it is on)
     starts: tuple[PageStart, ...]  # where each page with text begins, for the EPUB
     fonts: tuple[FontUse, ...]
+    link_targets: dict[str, str]  # id → what a link to it says it goes to (pdfua)
     refused: tuple[str, ...] = ()  # URLs the layout asked for and was refused
 
 
@@ -80,9 +82,12 @@ class Chunk:
     name: str  # "front", "parts ch1–ch4", "glossary", "index"
     kind: str  # "front", "parts", "glossary" or "index"
     parts: tuple[Part, ...] = ()
+    rendered: str | None = None  # the HTML of parts, which needs no page number
 
     def html(self, book: Book, pages: PrintPages | None) -> str:
         """The chunk's print HTML; the front matter, glossary and index need `pages`."""
+        if self.rendered is not None:
+            return self.rendered
         if self.kind == "index":
             return render.render_print_index(book, pages.page_of)
         sections = {"front": ("front",), "glossary": ("glossary",)}.get(self.kind, ())
@@ -93,9 +98,11 @@ def plan(book: Book) -> list[Chunk]:
     """The chunks of the book, in page order.
 
     Parts go together in runs of about `CHUNK_PAGES` pages (fewer in a small book, so
-    that both cores have work), cut where the running total of their source text crosses
-    a multiple of the chunk size: an edit moves a cut only if it moves the total across
-    one, so the other chunks keep their cache keys.
+    that both cores have work). Whether a run ends after a part depends on that part
+    alone, as in content-defined chunking: a part of size s ends its run with probability
+    s / target, decided by a hash of its file's name. So an edit, or a chapter added,
+    moves no cut but its own part's (its cache key aside, every other chunk keeps its
+    key); a run that grows past twice the target is cut anyway.
     """
     sizes = [max(1, len(part.body_html)) for part in book.parts]
     total = sum(sizes)
@@ -109,9 +116,15 @@ def plan(book: Book) -> list[Chunk]:
     for part, size in zip(book.parts, sizes, strict=True):
         run.append(part)
         reached += size
-        if reached // target > (reached - size) // target or part is book.parts[-1]:
-            chunks.append(Chunk(f"parts {run[0].slug}–{run[-1].slug}", "parts", tuple(run)))
+        name = part.path.relative_to(book.config.manuscript_dir).as_posix().encode()
+        draw = int.from_bytes(hashlib.sha256(name).digest()[:8], "big") / 2**64
+        if draw < size / target or reached >= 2 * target or part is book.parts[-1]:
+            html = render.render_print_html(book, None, (), tuple(run))
+            chunks.append(
+                Chunk(f"parts {run[0].slug}–{run[-1].slug}", "parts", tuple(run), html)
+            )
             run = []
+            reached = 0
     chunks.append(Chunk("glossary", "glossary"))
     if book.index:
         chunks.append(Chunk("index", "index"))
@@ -166,6 +179,34 @@ def print_pages(laid_out: list[LaidOutChunk]) -> PrintPages:
     return PrintPages(page_of=page_of, markers=markers, starts=tuple(starts))
 
 
+_HREF = re.compile(r'href="#([^"]+)"')
+
+
+def link_targets(book: Book, chunks: list[Chunk]) -> frozenset[str]:
+    """Every id that an internal link of the book may point to: those of the parts' links,
+    and those the contents, glossary and index link to (whatever their page numbers)."""
+    wanted = {"glossary", "index"}
+    for chunk in chunks:
+        if chunk.rendered is not None:
+            wanted.update(_HREF.findall(chunk.rendered))
+    for part in book.parts:
+        wanted.add(part.slug)
+        wanted.update(heading.id for heading in part.headings)
+        wanted.update(use.anchor for use in part.terms)
+    wanted.update(entry.key for entry in book.glossary)
+    wanted.update(occurrence.anchor for entry in book.index for occurrence in entry.occurrences)
+    return frozenset(wanted)
+
+
+def merged_link_targets(laid_out: list[LaidOutChunk]) -> dict[str, str]:
+    """What each link target says, from every chunk (the first chunk that has it wins)."""
+    targets: dict[str, str] = {}
+    for chunk in sorted(laid_out, key=lambda c: c.first_page):
+        for anchor, text in chunk.link_targets.items():
+            targets.setdefault(anchor, text)
+    return targets
+
+
 def digest(*texts: str | bytes) -> str:
     """A key for the layout cache: SHA-256 over the texts, each length-prefixed."""
     hasher = hashlib.sha256()
@@ -183,7 +224,7 @@ def digest(*texts: str | bytes) -> str:
 # (an int), then answers `("done", name, LaidOutChunk)`. None stops it.
 
 
-def serve_layout(_, connection) -> None:
+def serve_layout(connection) -> None:
     """The main loop of a layout worker (see `workers`)."""
     from ..workers import tune_gc
     from . import pdf
@@ -213,22 +254,27 @@ class LayoutError(RuntimeError):
     """The chunks could not be laid out consistently (a bug, not the manuscript's)."""
 
 
-def lay_out_book(book: Book, plan: list[Chunk], workers, setup, max_workers: int = 2):
-    """Lay every chunk of `plan` out on up to `max_workers` processes; their results in
-    page order.
+def lay_out_book(
+    book: Book, plan: list[Chunk], workers, setup, cache=None, max_workers: int = 2
+) -> list[LaidOutChunk]:
+    """Every chunk of `plan` laid out (or found in `cache`), in page order.
 
     `workers` is a `workers.Workers` whose processes run `serve_layout`; those already
-    started are used first.
+    started are used first, and up to `max_workers` in all.
     """
     front_count = None
     for _ in range(3):
         try:
-            return _lay_out(book, plan, workers, setup, max_workers, front_count)
+            return _lay_out(book, plan, workers, setup, cache, max_workers, front_count)
         except _FrontMoved as moved:
             # Never seen: the page numbers' digits changed how the contents break.
             log.info("the front matter takes %d pages, not %d: again", moved.count, moved.was)
-            workers.kill_all()
             front_count = moved.count
+        except _StaleCache as stale:
+            # The fingerprint missed something a layout depends on: lay out everything.
+            log.warning("layout cache: %s; laying out without it", stale)
+            cache = None
+        workers.kill_all()
     raise LayoutError("the front matter's length does not settle")
 
 
@@ -238,18 +284,23 @@ class _FrontMoved(Exception):
         self.count, self.was = count, was
 
 
-def _lay_out(book, plan, workers, setup, max_workers, front_count):
+class _StaleCache(Exception):
+    pass
+
+
+def _lay_out(book, plan, workers, setup, cache, max_workers, front_count):
     from ..workers import ready
 
-    state = _Schedule(book, plan, front_count)
+    state = _Schedule(book, plan, cache, front_count)
     idle = list(workers.started)
     for worker in idle:
         worker.send(setup)
     busy: dict = {}  # worker → plan index of its job
     asking: dict = {}  # worker → plan index, waiting for that chunk's first page
-    while not state.finished():
-        for job in state.ready_jobs():
-            state.queue.append(job)
+    while True:
+        state.resolve()
+        if state.finished():
+            break
         while state.queue and (idle or len(workers.started) < max_workers):
             if idle:
                 worker = idle.pop(0)
@@ -264,7 +315,7 @@ def _lay_out(book, plan, workers, setup, max_workers, front_count):
             if first is not None:
                 worker.send(first)
                 del asking[worker]
-        if busy and len(asking) == len(busy) and not state.queue:
+        if len(asking) == len(busy):
             raise LayoutError("every layout process waits for a page number: " + state.why())
         for worker in ready(list(busy)):
             message = worker.receive()
@@ -274,62 +325,105 @@ def _lay_out(book, plan, workers, setup, max_workers, front_count):
                 state.paginated(busy[worker], name, message[2])
                 asking[worker] = busy[worker]
             elif kind == "done":
-                state.done(busy[worker], name, message[2])
+                state.done(name, message[2])
                 del busy[worker]
                 idle.append(worker)
+    laid_out = sorted(name for name in state.dispatched if name != state.FRONT_DRY)
+    log.info(
+        "%d of %d chunks laid out (%s), the rest taken from the layout cache",
+        len(laid_out),
+        len(plan),
+        ", ".join(laid_out),
+    )
     return state.results()
 
 
 class _Schedule:
-    """Which chunk can be laid out, and numbered, when."""
+    """Which chunk can be laid out, found in the cache, or numbered, and when.
+
+    A chunk is laid out as soon as its HTML is known, unless the cache knows its page
+    count: then it waits for its first page number, and is laid out only if the cache has
+    no layout from that page. So a change that moves no page number lays out only the
+    changed chunk, and one that does lays out the chunks after it as well.
+    """
 
     FRONT_DRY = "front (page count)"
 
-    def __init__(self, book: Book, plan: list[Chunk], front_count: int | None) -> None:
+    def __init__(self, book: Book, plan: list[Chunk], cache, front_count: int | None) -> None:
         self.book = book
         self.plan = plan
+        self.cache = cache
         self.pagination = Pagination(plan)
         self.queue: list[tuple[int, str, str]] = []
+        self.html: dict[str, str] = {}  # the HTML of each chunk, once it can be rendered
         self.laid_out: dict[str, LaidOutChunk] = {}
-        self.front_count = front_count
         self.dispatched: set[str] = set()
+        self.assumed: dict[str, int] = {}  # page counts taken from the cache
+        # About as many digits as the book will have pages.
+        digits = len(str(max(9, len(book.parts) * 4)))
+        self.dry_html = plan[0].html(book, stand_in_pages(book, plan, digits))
+        if front_count is None and cache is not None:
+            front_count = cache.page_count(self.dry_html)
+        self.front_count = front_count
         if front_count is not None:
             self.pagination.counts[plan[0].name] = front_count
+        else:
+            self.queue.append((0, self.FRONT_DRY, self.dry_html))
             self.dispatched.add(self.FRONT_DRY)
+        for chunk in plan:
+            if chunk.rendered is not None:
+                self.html[chunk.name] = chunk.rendered
 
-    def ready_jobs(self) -> list[tuple[int, str, str]]:
-        jobs = []
-        if self.FRONT_DRY not in self.dispatched:
-            # About as many digits as the book will have pages.
-            digits = len(str(max(9, len(self.book.parts) * 4)))
-            html = self.plan[0].html(self.book, stand_in_pages(self.book, self.plan, digits))
-            jobs.append((0, self.FRONT_DRY, html))
-        for index, chunk in enumerate(self.plan):
-            if chunk.kind == "parts" and chunk.name not in self.dispatched:
-                jobs.append((index, chunk.name, chunk.html(self.book, None)))
-        parts = [chunk for chunk in self.plan if chunk.kind == "parts"]
-        if all(chunk.name in self.laid_out for chunk in parts):
-            # The glossary and the index list pages of the parts; the contents list those
-            # and where the glossary and the index start.
-            back = [c for c in self.plan if c.kind in ("glossary", "index")]
-            late = [c for c in back if c.name not in self.dispatched]
-            if late:
-                pages = self._pages_so_far()
-                jobs += [(self.plan.index(c), c.name, c.html(self.book, pages)) for c in late]
-            front = self.plan[0]
-            if front.name not in self.dispatched and all(
-                self.first_page(self.plan.index(chunk)) is not None for chunk in back
-            ):
-                pages = self._pages_so_far()
-                for chunk in back:
-                    pages.page_of[chunk.kind] = self.first_page(self.plan.index(chunk))
-                jobs.append((0, front.name, front.html(self.book, pages)))
-        for _, name, _ in jobs:
-            self.dispatched.add(name)
-        return jobs
+    def resolve(self) -> None:
+        """Render what can be rendered; take from the cache, or queue, what can be."""
+        self._render_late_chunks()
+        progress = True
+        while progress:  # a chunk found in the cache may give the next its first page
+            progress = False
+            for index, chunk in enumerate(self.plan):
+                name = chunk.name
+                if name in self.dispatched or name in self.laid_out or name not in self.html:
+                    continue
+                html = self.html[name]
+                count = self.cache.page_count(html) if self.cache is not None else None
+                if count is None:
+                    self._dispatch(index, name, html)
+                    continue
+                self.assumed[name] = count
+                if index == 0 and count != self.front_count:
+                    raise _FrontMoved(count, self.front_count)
+                self.pagination.counts[name] = count
+                first = self.first_page(index)
+                if first is None:
+                    continue  # the cache knows its length; its place is not known yet
+                found = self.cache.laid_out(html, first)
+                if found is None or found.page_count != count:
+                    self._dispatch(index, name, html)
+                else:
+                    self.laid_out[name] = found
+                    progress = True
+            self._render_late_chunks()
 
-    def _pages_so_far(self) -> PrintPages:
-        return print_pages(list(self.laid_out.values()))
+    def _dispatch(self, index: int, name: str, html: str) -> None:
+        self.queue.append((index, name, html))
+        self.dispatched.add(name)
+
+    def _render_late_chunks(self) -> None:
+        """The glossary and the index list pages of the parts; the contents list those and
+        where the glossary and the index start."""
+        if not all(c.name in self.laid_out for c in self.plan if c.kind == "parts"):
+            return
+        back = [c for c in self.plan if c.kind in ("glossary", "index")]
+        if any(c.name not in self.html for c in back):
+            pages = print_pages(list(self.laid_out.values()))
+            for chunk in back:
+                self.html.setdefault(chunk.name, chunk.html(self.book, pages))
+        front = self.plan[0]
+        firsts = {c.kind: self.first_page(self.plan.index(c)) for c in back}
+        if front.name not in self.html and None not in firsts.values():
+            pages = print_pages(list(self.laid_out.values()))
+            pages.page_of.update(firsts)
+            self.html[front.name] = front.html(self.book, pages)
 
     def first_page(self, index: int) -> int | None:
         if index == 0:
@@ -340,15 +434,23 @@ class _Schedule:
         if name == self.FRONT_DRY:
             self.front_count = count
             self.pagination.counts[self.plan[0].name] = count
-        elif index == 0:
+            if self.cache is not None:
+                self.cache.store_page_count(self.dry_html, count)
+            return
+        if name in self.assumed and self.assumed[name] != count:
+            raise _StaleCache(f"{name} has {count} pages, the cache said {self.assumed[name]}")
+        if index == 0:
             if count != self.front_count:
                 raise _FrontMoved(count, self.front_count)
         else:
             self.pagination.counts[name] = count
 
-    def done(self, index: int, name: str, result: LaidOutChunk) -> None:
-        if name != self.FRONT_DRY:
-            self.laid_out[name] = result
+    def done(self, name: str, result: LaidOutChunk) -> None:
+        if name == self.FRONT_DRY:
+            return
+        self.laid_out[name] = result
+        if self.cache is not None and not result.refused:
+            self.cache.store_laid_out(self.html[name], result)
 
     def finished(self) -> bool:
         return len(self.laid_out) == len(self.plan)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ..fonts import read_font
 from ..manuscript.config import BookConfig
 
 SIZE = (1600, 2560)  # 1:1.6, the shape most e-reader shops ask for
@@ -64,9 +65,13 @@ def cover_png(config: BookConfig, fonts_dir: Path) -> bytes:
     draw.regular_polygon((cx, cy, r), 4, rotation=45, outline=ACCENT, width=8)
     draw.ellipse((cx - 60, cy - 60, cx + 60, cy + 60), outline=ACCENT, width=6)
 
-    title_font = ImageFont.truetype(str(fonts_dir / "NotoSans-Bold.ttf"), 128)
-    subtitle_font = ImageFont.truetype(str(fonts_dir / "NotoSerif-Italic.ttf"), 64)
-    small_font = ImageFont.truetype(str(fonts_dir / "NotoSerif-Regular.ttf"), 54)
+    title_font = ImageFont.truetype(io.BytesIO(read_font(fonts_dir / "NotoSans-Bold.ttf")), 128)
+    subtitle_font = ImageFont.truetype(
+        io.BytesIO(read_font(fonts_dir / "NotoSerif-Italic.ttf")), 64
+    )
+    small_font = ImageFont.truetype(
+        io.BytesIO(read_font(fonts_dir / "NotoSerif-Regular.ttf")), 54
+    )
     width = SIZE[0] - 2 * margin - 160
     y = _centred(draw, _wrap(draw, config.title, title_font, width), title_font, 900, 1.2, TEXT)
     draw.line((cx - 200, y + 50, cx + 200, y + 50), fill=ACCENT, width=5)

@@ -11,13 +11,13 @@ import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from ebooklib import epub
 
 from ..fonts import FONT_FILES
 from ..kazakh import locale
 from ..model import Book
+from ..project import STYLES, Project
 from ..render import Document
 
 COVER_NAME = "images/cover.png"  # sections/cover.html shows it
@@ -68,14 +68,18 @@ class _Writer(epub.EpubWriter):
         self.out.close()
 
 
-def collect_assets(styles_dir: Path) -> list[Asset]:
-    """Stylesheets and fonts (their licence is in each font file)."""
+def collect_assets(project: Project) -> list[Asset]:
+    """Stylesheets and fonts (their licence is in each font file), read through the
+    project's rule (`project.contain`): a stylesheet linked out of `styles/` is refused."""
+    styles = project.styles
     assets = [
-        Asset(f"styles/{name}", "text/css", (styles_dir / name).read_bytes())
+        Asset(f"styles/{name}", "text/css", project.read(styles / name, (STYLES,)))
         for name in ("base.css", "epub.css")
     ]
     assets += [
-        Asset(f"styles/fonts/{name}", "font/ttf", (styles_dir / "fonts" / name).read_bytes())
+        Asset(
+            f"styles/fonts/{name}", "font/ttf", project.read(styles / "fonts" / name, (STYLES,))
+        )
         for name in FONT_FILES
     ]
     return assets

@@ -1,13 +1,14 @@
-"""The print edition: WeasyPrint lays the HTML out once and writes the PDF.
+"""The print edition: WeasyPrint lays the HTML out and writes the PDF.
 
-The layout (a `weasyprint.Document`) is kept so that the EPUB can take its page numbers
-from it (see `pagemap`); it is never laid out a second time.
+The build lays the book out in chunks (`chunks`), each in a worker process with a
+`ChunkLayouter`; the layout of a chunk is kept until its page numbers, for the EPUB (see
+`pagemap`), and its PDF are taken from it. `lay_out_in_one_pass` lays the whole book out
+as one document: the reference the chunks are tested against.
 """
 
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +19,9 @@ from urllib.request import url2pathname
 
 from ..kazakh import hyphenation
 from ..manuscript.config import BookConfig
+from ..project import STYLES, Project
 from ..weasyprint_fixes import linebreak, speedups, tags
-from . import pagemap
+from . import pagemap, pdfua
 from .chunks import FontUse, LaidOutChunk
 
 
@@ -34,29 +36,45 @@ class RefusedURL(ValueError):
     """A resource outside the project's own files was asked for."""
 
 
-def make_url_fetcher(roots: list[Path]):
-    """A WeasyPrint URL fetcher that reads only files under `roots`, never the network.
+# The types of the files a stylesheet or the book may use (the `mimetypes` module would
+# read /etc/mime.types, a file outside the project).
+MEDIA_TYPES = {
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
 
+
+def make_url_fetcher(project: Project):
+    """A WeasyPrint URL fetcher that reads only the project's own files, never the network.
+
+    Every path goes through `project.contain` (the rule of `check` and the EPUB too).
     Every refused URL is recorded in `.refused`, so the build can fail on it instead of
     letting WeasyPrint print a warning and leave a hole in the page.
     """
     weasyprint = _weasyprint()
     from weasyprint.urls import URLFetcherResponse
 
-    resolved = [root.resolve() for root in roots]
-
     class ProjectURLFetcher(weasyprint.URLFetcher):
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
-            if parts.scheme != "file":
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
                 self.refused.append(url)
                 raise RefusedURL(f"not a project file: {url}")
-            path = Path(url2pathname(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in resolved):
+            try:
+                path = Path(url2pathname(parts.path))
+                data = project.read(path)
+            except (OSError, ValueError) as exc:
                 self.refused.append(url)
-                raise RefusedURL(f"outside the project: {url}")
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+                raise RefusedURL(f"outside the project or unreadable: {url} ({exc})") from None
+            media_type = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+            return URLFetcherResponse(path.as_uri(), data, {"Content-Type": media_type})
 
     fetcher = ProjectURLFetcher(allowed_protocols={"file"})
     fetcher.refused = []  # read by the build after the layout
@@ -77,15 +95,15 @@ def book_css(config: BookConfig, first_page: int = 1) -> str:
 
 
 def layout(
-    html: str, config: BookConfig, styles_dir: Path, fetcher, first_page: int = 1, styles=None
+    html: str, config: BookConfig, project: Project, fetcher, first_page: int = 1, styles=None
 ):
-    """Lay the print HTML out into pages (the one WeasyPrint layout of the build).
+    """Lay the print HTML out into pages.
 
     Returns the laid-out document and the root of the element tree it was made from.
     `styles` (from `print_styles`) may be shared by the layouts of one process.
     """
     weasyprint = _weasyprint()
-    fonts, stylesheets = styles or print_styles(config, styles_dir, fetcher)
+    fonts, stylesheets = styles or print_styles(project, fetcher)
     stylesheets = [
         *stylesheets,
         weasyprint.CSS(string=book_css(config, first_page), font_config=fonts),
@@ -98,7 +116,7 @@ def layout(
     return document, source.etree_element
 
 
-def print_styles(config: BookConfig, styles_dir: Path, fetcher):
+def print_styles(project: Project, fetcher):
     """The font configuration and the parsed print style sheets, with WeasyPrint fixed."""
     weasyprint = _weasyprint()
     from weasyprint.text.fonts import FontConfiguration
@@ -108,8 +126,14 @@ def print_styles(config: BookConfig, styles_dir: Path, fetcher):
     linebreak.apply()  # a text box's trailing space must not split a word that fits
     speedups.apply()
     fonts = FontConfiguration()
+    # Read here, through the project's rule: `CSS(filename=…)` would open the file itself.
     stylesheets = [
-        weasyprint.CSS(filename=str(styles_dir / name), url_fetcher=fetcher, font_config=fonts)
+        weasyprint.CSS(
+            string=project.read(project.styles / name, (STYLES,)).decode("utf-8"),
+            base_url=(project.styles / name).as_uri(),
+            url_fetcher=fetcher,
+            font_config=fonts,
+        )
         for name in ("base.css", "print.css")
     ]
     return fonts, stylesheets
@@ -120,9 +144,9 @@ class ChunkSetup:
     """What every chunk of one build shares: sent once to each layout process."""
 
     config: BookConfig
-    styles_dir: Path
-    fetch_roots: tuple[Path, ...]
+    project: Project
     containers: dict[str, str]  # ids of print sections → their EPUB document (pagemap)
+    link_targets: frozenset[str]  # ids some link of the book points to (pdfua)
 
 
 class ChunkLayouter:
@@ -130,8 +154,8 @@ class ChunkLayouter:
 
     def __init__(self, setup: ChunkSetup) -> None:
         self.setup = setup
-        self.fetcher = make_url_fetcher(list(setup.fetch_roots))
-        self.styles = print_styles(setup.config, setup.styles_dir, self.fetcher)
+        self.fetcher = make_url_fetcher(setup.project)
+        self.styles = print_styles(setup.project, self.fetcher)
 
     def lay_out(self, name: str, html: str, ask_first_page) -> LaidOutChunk:
         """Paginate `html`, ask `ask_first_page(page_count)` for its first page number,
@@ -148,7 +172,7 @@ class ChunkLayouter:
         # Links to other chunks are kept; the merged PDF defines their destinations.
         with chunking.laying_out_chunk(on_paginated, chunking.EVERY_ANCHOR):
             document, root = layout(
-                html, setup.config, setup.styles_dir, self.fetcher, styles=self.styles
+                html, setup.config, setup.project, self.fetcher, styles=self.styles
             )
             data = pdf_bytes(document, setup.config)
         shift = first[0] - 1
@@ -167,6 +191,7 @@ class ChunkLayouter:
             anchors,
             starts,
             font_uses(document),
+            pdfua.link_targets_of([root], setup.link_targets),
             tuple(self.fetcher.refused),  # the style sheets' too, fetched before any chunk
         )
 
@@ -188,7 +213,7 @@ def font_uses(document) -> tuple[FontUse, ...]:
     return tuple(uses[name] for name in sorted(uses))
 
 
-def lay_out_in_one_pass(book, project: Path):
+def lay_out_in_one_pass(book, project: Path | Project):
     """The whole print edition laid out as one document: (PDF bytes, its page numbers).
 
     The reference that the layout in chunks (the build's) is tested against
@@ -196,9 +221,9 @@ def lay_out_in_one_pass(book, project: Path):
     """
     from .. import render
 
-    styles = project / "styles"
-    fetcher = make_url_fetcher([project / "manuscript", styles])
-    document, root = layout(render.render_print_html(book), book.config, styles, fetcher)
+    project = project if isinstance(project, Project) else Project.at(project)
+    fetcher = make_url_fetcher(project)
+    document, root = layout(render.render_print_html(book), book.config, project, fetcher)
     roots = [root]
     if book.index:
         # The index alone is laid out once more, after the book: only then are the pages
@@ -207,12 +232,13 @@ def lay_out_in_one_pass(book, project: Path):
         index_page = page_of["index"]
         index_html = render.render_print_index(book, page_of)
         index_doc, index_root = layout(
-            index_html, book.config, styles, fetcher, first_page=index_page
+            index_html, book.config, project, fetcher, first_page=index_page
         )
         document = document.copy(document.pages[: index_page - 1] + index_doc.pages)
         roots.append(index_root)
     pages = pagemap.print_pages(document, roots, book)
-    return pdf_bytes(document, book.config), pages
+    data = pdfua.make_accessible(pdf_bytes(document, book.config), pdfua.link_targets_of(roots))
+    return data, pages
 
 
 def pdf_identifier(config: BookConfig) -> bytes:

@@ -8,14 +8,18 @@ the shipped fonts, typography, and (on request) spelling.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from .. import fonts
-from ..errors import Problems
+from ..errors import Problems, shorten
 from ..model import Book
+from ..project import MANUSCRIPT, STYLES, OutsideProject, contain
 from . import lint
 from .config import BookConfig, load_config
 from .reader import read_manuscript
+from .sources import read_bytes
 
 # Generated text may use these too (running heads, leaders, quotes the renderer writes).
 _ALWAYS_NEEDED = "«»“”–—‑\u00a0.…0123456789"
@@ -27,8 +31,10 @@ def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Prob
     config = load_config(project / "manuscript" / "book.yaml", problems)
     if config is None:
         return None, problems
+    check_styles(project, problems)
+    errors_before = len(problems.errors)
     check_part_files(config, problems)
-    if problems.errors:
+    if len(problems.errors) > errors_before:
         return None, problems
     manuscript = read_manuscript(config, problems)
     book = manuscript.book
@@ -43,6 +49,81 @@ def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Prob
     return (None if problems.errors else book), problems
 
 
+STYLESHEETS = ("base.css", "print.css", "epub.css")
+
+
+def css_references(text: str) -> Iterator[tuple[str, str, int]]:
+    """Every ("url" | "import" | "local", value, line) of a stylesheet, nested rules too."""
+    import tinycss2
+
+    def walk(tokens, in_import=False):
+        for token in tokens or ():
+            if token.type == "url":
+                yield ("import" if in_import else "url"), token.value, token.source_line
+            elif token.type == "function":
+                name = token.lower_name
+                if name in ("url", "local"):
+                    strings = [t for t in token.arguments if t.type == "string"]
+                    value = strings[0].value if strings else tinycss2.serialize(token.arguments)
+                    kind = "local" if name == "local" else ("import" if in_import else "url")
+                    yield kind, value.strip(), token.source_line
+                else:
+                    yield from walk(token.arguments, in_import)
+            elif token.type == "string" and in_import:
+                yield "import", token.value, token.source_line
+            elif token.type in ("() block", "[] block", "{} block"):
+                yield from walk(token.content, in_import)
+            elif token.type in ("at-rule", "qualified-rule"):
+                importing = token.type == "at-rule" and token.lower_at_keyword == "import"
+                yield from walk(token.prelude, importing)
+                yield from walk(token.content)
+
+    yield from walk(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True))
+
+
+def check_styles(project: Path, problems: Problems) -> None:
+    """The stylesheets, and everything they import or use, are files inside `styles/`.
+
+    The PDF's URL fetcher and the EPUB packager refuse anything else too; this finds it
+    before anything is rendered, at its line.
+    """
+    styles = Path(project) / STYLES
+    queue = [styles / name for name in STYLESHEETS]
+    seen: set[Path] = set()
+    while queue:
+        css = queue.pop(0)
+        if css in seen:  # stylesheets that import each other
+            continue
+        seen.add(css)
+        data = read_bytes(css, problems, (STYLES,))
+        if data is None:
+            continue
+        for kind, url, line in css_references(data.decode("utf-8", "replace")):
+            shown = shorten(url, 80)
+            if kind == "local":
+                problems.error(
+                    "E003", css, line, f"local({shown}) would use a font of the machine"
+                )
+                continue
+            if url.startswith("#") or not url:
+                continue
+            if urlsplit(url).scheme or url.startswith(("/", "\\")):
+                problems.error(
+                    "L001", css, line, f"stylesheet refers outside the project: {shown}"
+                )
+                continue
+            target = css.parent / unquote(url.split("#")[0].split("?")[0])
+            try:
+                target = contain(target, project, (STYLES,))
+            except OutsideProject as exc:
+                problems.error("E003", css, line, f"'{shown}' {exc.reason}")
+                continue
+            if not target.is_file():
+                problems.error("E001", css, line, f"file not found: {shown}")
+            elif kind == "import":
+                queue.append(target)
+
+
 def check_part_files(config: BookConfig, problems: Problems) -> None:
     """Every listed part exists; every Markdown file in the chapter folders is listed."""
     listed = set()
@@ -55,11 +136,12 @@ def check_part_files(config: BookConfig, problems: Problems) -> None:
                     if path.is_relative_to(config.manuscript_dir)
                     else path
                 )
+                what = "is not a regular file" if path.exists() else "does not exist"
                 problems.error(
                     "C001",
                     config.path,
                     config.lines.get(f"{key}[{index}]", 1),
-                    f"{key} file '{rel}' does not exist",
+                    f"{key} file '{rel}' {what}",
                 )
     if not config.glossary.is_file():
         problems.error(
@@ -68,7 +150,11 @@ def check_part_files(config: BookConfig, problems: Problems) -> None:
     folders = {path.parent for path in config.chapters + config.front if path.parent.is_dir()}
     for folder in sorted(folders):
         for path in sorted(folder.glob("*.md")):
-            if path.resolve() not in listed:
+            try:
+                real = contain(path, config.root, (MANUSCRIPT,))
+            except OutsideProject:
+                real = path  # not read, so not listed; said as much below
+            if real not in listed:
                 problems.error(
                     "C002",
                     path,
@@ -140,7 +226,16 @@ def check_text(
     """
     glossary_ok = terms is not None
     terms = terms or frozenset()
-    covered = fonts.coverage(fonts_dir)
+    try:
+        covered = fonts.coverage(fonts_dir)
+    except OutsideProject as exc:
+        problems.error("E003", exc.path, 1, f"font file {exc.reason}")
+        return
+    except OSError as exc:
+        problems.error(
+            "E001", exc.filename or fonts_dir, 1, f"cannot read font: {exc.strerror}"
+        )
+        return
     # As characters plus "\n", so that each line's uncovered ones are one set difference.
     covered_chars = frozenset(map(chr, covered)) | {"\n"}
     missing_abbreviations: set[tuple[Path, int, str]] = set()

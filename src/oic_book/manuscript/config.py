@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problems
+from ..errors import Problems, shorten
+from ..project import MANUSCRIPT, OutsideProject, contain
 from .sources import LocatedDict, LocatedList, read_yaml
 
 # Page sizes WeasyPrint understands by name; others may be given as "148mm 210mm".
@@ -98,6 +99,16 @@ class BookConfig:
         return int(moment.timestamp())
 
 
+def _manuscript_path(value: str, line: int, path: Path, problems: Problems) -> Path | None:
+    """A file named in book.yaml: relative to it, and inside `manuscript/` (`project`)."""
+    root = Path(os.path.realpath(path.parent.parent))
+    try:
+        return contain(path.parent / value, root, (MANUSCRIPT,))
+    except OutsideProject as exc:
+        problems.error("E003", path, line, f"'{shorten(value, 80)}' {exc.reason}")
+        return None
+
+
 def _check(name: str, field: Field, value: Any, line: int, path: Path, problems: Problems):
     """Convert one value to its field's type, or record why it cannot be."""
     kind = field.kind
@@ -120,7 +131,7 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
         problems.error("Y004", path, line, f"'{name}' must be a date (YYYY-MM-DD)")
     elif kind == "path":
         if isinstance(value, str) and value:
-            return (path.parent / value).resolve()
+            return _manuscript_path(value, line, path, problems)
         problems.error("Y004", path, line, f"'{name}' must be a file path")
     elif kind in ("strlist", "pathlist"):
         if isinstance(value, str) and kind == "strlist":
@@ -136,7 +147,9 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
                     "Y004", path, item_line, f"each item of '{name}' must be a string"
                 )
                 continue
-            out.append((path.parent / item).resolve() if kind == "pathlist" else item)
+            if kind == "pathlist":
+                item = _manuscript_path(item, item_line, path, problems)
+            out.append(item)
         return tuple(out)
     return None
 
@@ -178,7 +191,7 @@ def load_config(path: Path, problems: Problems) -> BookConfig | None:
         return None
     return BookConfig(
         path=path.resolve(),
-        root=path.resolve().parent.parent,
+        root=Path(os.path.realpath(path.parent.parent)),
         lines=lines,
         **{k: values[k] for k in SCHEMA},
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import Problems
+from ..project import MANUSCRIPT, OutsideProject, contain
 
 # Tags an author may write as raw HTML: inline phrasing and simple blocks, nothing active.
 ALLOWED_TAGS = frozenset(
@@ -126,10 +127,14 @@ def check_target(
         return None
     if target.startswith("#"):
         return None  # checked against every id once all parts are read
-    file = (path.parent / target.split("#")[0]).resolve()
-    manuscript = _manuscript_dir(path)
-    if not file.is_relative_to(manuscript):
-        problems.error("L004", path, line, f"{kind} points outside the manuscript: {target}")
+    try:
+        file = contain(path.parent / target.split("#")[0], problems.root, (MANUSCRIPT,))
+    except OutsideProject as exc:
+        if "outside" in exc.reason:
+            message = f"{kind} points outside the manuscript: {target}"
+        else:
+            message = f"{kind} path '{target}' {exc.reason}"
+        problems.error("L004", path, line, message)
         return None
     if is_image:
         if not file.is_file():
@@ -139,14 +144,6 @@ def check_target(
             problems.error("L003", path, line, "image has no alt text")
         return file
     return None
-
-
-def _manuscript_dir(path: Path) -> Path:
-    """The manuscript folder a file belongs to (the one holding book.yaml)."""
-    for parent in path.resolve().parents:
-        if (parent / "book.yaml").is_file():
-            return parent
-    return path.resolve().parent
 
 
 def check_typography(text: str, path: Path, line: int, problems: Problems) -> None:

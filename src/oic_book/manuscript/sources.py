@@ -6,23 +6,45 @@ key is reported at its `path:line` instead of as a traceback.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import Problems
+from ..project import MANUSCRIPT, MAX_TEXT_BYTES, FileTooLarge, OutsideProject, read_file
+
+
+def read_bytes(
+    path: Path,
+    problems: Problems,
+    folders: tuple[str, ...] = (MANUSCRIPT,),
+    limit: int = MAX_TEXT_BYTES,
+) -> bytes | None:
+    """A project file's bytes (see `project.read_file`), or None with a problem recorded."""
+    try:
+        return read_file(path, problems.root, folders, limit)
+    except OutsideProject as exc:
+        problems.error("E003", path, 1, f"file {exc.reason}")
+    except FileNotFoundError:
+        problems.error("E001", path, 1, "file not found")
+    except FileTooLarge as exc:
+        problems.error("E004", path, 1, f"file {exc.strerror}")
+    except OSError as exc:
+        problems.error("E001", path, 1, f"cannot read file: {exc.strerror}")
+    return None
 
 
 def read_text(path: Path, problems: Problems) -> str | None:
-    """The file's text, or None (with a problem recorded) if it is missing or not UTF-8."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        problems.error("E001", path, 1, "file not found")
-        return None
-    except OSError as exc:
-        problems.error("E001", path, 1, f"cannot read file: {exc.strerror}")
+    """The file's text, or None (with a problem recorded) if it is missing or not UTF-8.
+
+    The text is normalised to NFC: a Kazakh letter typed as a base letter plus a
+    combining mark (NFD, as some editors and file systems save it) would be drawn with a
+    misplaced mark, hyphenated differently and missed by every check that compares text.
+    """
+    data = read_bytes(path, problems)
+    if data is None:
         return None
     try:
         text = data.decode("utf-8")
@@ -34,7 +56,8 @@ def read_text(path: Path, problems: Problems) -> str | None:
         problems.error("E002", path, line, f"invalid UTF-8 byte 0x{data[exc.start]:02x}", col)
         return None
     # A BOM is invisible to authors and breaks the first heading; drop it.
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
 
 
 class LocatedDict(dict):
