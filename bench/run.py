@@ -40,6 +40,8 @@ STAGES = ("check", "render", "layout", "pdf", "pdfua", "epub", "write")
 _STAGE_LINE = re.compile(r"^(\w+)\s+(\d+\.\d+) s")
 _PAGES_LINE = re.compile(r"^(\d+) pages$")
 _FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+_HEADING_ID = re.compile(r"\{#([\w-]+)\}")
+_ID_LINK = re.compile(r"\]\(#([\w-]+)\)")
 _CHAPTER_LIST = re.compile(r"(?m)^chapters:\n(?:[ \t]+-[^\n]*\n)+")
 
 # One WeasyPrint pass over the whole book: the reference the chunked layout is measured
@@ -180,14 +182,30 @@ def make_project(
         for line in match.group(0).splitlines()[1:]
         if line.strip()
     ]
-    (target / "chapters").mkdir()
+    # The chapters' folder with its images (paths are relative to the chapter), not the
+    # Markdown files, which are written below.
+    shutil.copytree(
+        manuscript / "chapters",
+        target / "chapters",
+        ignore=lambda folder, names: [n for n in names if n.endswith(".md")],
+    )
     listed = []
+    declared = {
+        anchor
+        for rel in chapters
+        for anchor in _HEADING_ID.findall((manuscript / rel).read_text(encoding="utf-8"))
+    }
     for copy in copies if copies is not None else range(size):
         for rel in chapters:
             text = (manuscript / rel).read_text(encoding="utf-8")
             name = Path(rel)
             if copy:  # the first copy is the real chapter, unchanged
                 text = _FOOTNOTE.sub(rf"[^\1-c{copy}]", text)
+                # Heading ids an author gave ({#arab}) and the links to them, per copy.
+                text = _HEADING_ID.sub(rf"{{#\1-c{copy}}}", text)
+                text = _ID_LINK.sub(
+                    lambda m, c=copy: f"](#{m[1]}-c{c})" if m[1] in declared else m[0], text
+                )
                 name = name.with_name(f"{name.stem}-c{copy:03d}{name.suffix}")
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             (target / name).write_text(text, encoding="utf-8")

@@ -45,10 +45,14 @@ def built(tmp_path_factory) -> Built:
 
 @pytest.fixture(scope="session")
 def every_element(tmp_path_factory) -> Built:
-    """The book with every element an author can write (tests/fixtures/every-element),
-    built once: the validators and the reading-system tests open it."""
+    """The book with every element an author can write, built once: tests/authoring's
+    manuscript with tests/fixtures/every-element laid over it (front matter, lists,
+    quotes). The validators and the reading engine open it."""
     project = tmp_path_factory.mktemp("every-element")
-    shutil.copytree(FIXTURES / "every-element" / "manuscript", project / "manuscript")
+    shutil.copytree(ROOT / "tests" / "authoring" / "manuscript", project / "manuscript")
+    shutil.copytree(
+        FIXTURES / "every-element" / "manuscript", project / "manuscript", dirs_exist_ok=True
+    )
     shutil.copytree(ROOT / "styles", project / "styles")
     result = build(project, project / "dist", strict=True)
     return Built(result, read_book(project / "manuscript" / "book.yaml"), project / "dist")

@@ -97,7 +97,8 @@ def test_each_marker_sits_at_the_first_words_of_its_page(docs, pdf_pages):
         for marker in root.xpath("//*[@epub:type='pagebreak']", namespaces=NS):
             page = int(marker.get("aria-label"))
             following = _text_after(marker)
-            page_start = squash(pdf_pages[page - 1])[:160]
+            # a contents page: the leaders and page numbers are print's own
+            page_start = squash(re.sub(r"\.{3,}\s*\d+", "", pdf_pages[page - 1]))[:160]
             # A page that begins inside a hyphenated word is marked at that word's start.
             words = [squash(following)[:12], squash(" ".join(following.split()[1:]))[:12]]
             assert any(w and w in page_start for w in words), (name, page, following[:40])

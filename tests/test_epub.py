@@ -83,10 +83,67 @@ def test_nav_has_toc_and_landmarks(built, docs):
     assert {"toc", "bodymatter", "cover"} <= set(landmarks)
 
 
-def test_ncx_for_older_readers(archive, built):
-    ncx = archive.read("EPUB/toc.ncx").decode()
-    for part in built.book.parts:
-        assert f"{part.slug}.xhtml" in ncx
+def _tree(entries, child_path: str, label_path: str, href_path: str, ns) -> list:
+    """(label, href, children) of a nested contents list, in order."""
+    return [
+        (
+            " ".join("".join(entry.xpath(label_path, namespaces=ns)).split()),
+            entry.xpath(href_path, namespaces=ns)[0],
+            _tree(
+                entry.xpath(child_path, namespaces=ns), child_path, label_path, href_path, ns
+            ),
+        )
+        for entry in entries
+    ]
+
+
+@pytest.mark.parametrize("name", ["built", "every_element"])
+def test_ncx_is_the_nav_contents_nested_as_deep(request, name):
+    """Readers that use the NCX (Kobo's Adobe renderer, older ones) see the same
+    contents as the nav, sections under their chapters, as deep as book.yaml's toc_depth."""
+    built = request.getfixturevalue(name)
+    with zipfile.ZipFile(built.result.epub) as archive:
+        ncx = etree.fromstring(archive.read("EPUB/toc.ncx"))
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
+    n = {"n": "http://www.daisy.org/z3986/2005/ncx/"}
+    from_ncx = _tree(
+        ncx.xpath("/n:ncx/n:navMap/n:navPoint", namespaces=n),
+        "n:navPoint",
+        "n:navLabel/n:text//text()",
+        "n:content/@src",
+        n,
+    )
+    toc = nav.xpath("//x:nav[@epub:type='toc']", namespaces=NS)[0]
+    from_nav = _tree(
+        toc.xpath("x:ol/x:li", namespaces=NS), "x:ol/x:li", "x:a//text()", "x:a/@href", NS
+    )
+    assert from_ncx == from_nav
+
+    def depth(entries) -> int:
+        return max((1 + depth(children) for _, _, children in entries), default=0)
+
+    assert depth(from_ncx) == built.book.config.toc_depth
+    declared = ncx.xpath("string(//n:meta[@name='dtb:depth']/@content)", namespaces=n)
+    assert declared == str(built.book.config.toc_depth)
+    orders = [int(o) for o in ncx.xpath("//n:navPoint/@playOrder", namespaces=n)]
+    assert orders == list(range(1, len(orders) + 1))
+
+
+def test_guide_and_cover_for_kindle_calibre_and_nook(opf):
+    """The EPUB 2 guide marks the cover page, so calibre (and Kindle's converter) use it
+    as the cover instead of adding a second one; the cover image's id and meta suit Nook."""
+    guide = {
+        r.get("type"): r.get("href")
+        for r in opf.xpath("//opf:guide/opf:reference", namespaces=NS)
+    }
+    assert guide["cover"] == "cover.xhtml" and guide["title-page"] == "titlepage.xhtml"
+    assert "text" not in guide  # Kindle opens the book at its start
+    first = opf.xpath("string(//opf:spine/opf:itemref[1]/@idref)", namespaces=NS)
+    assert opf.xpath(f"string(//opf:item[@id='{first}']/@href)", namespaces=NS) == "cover.xhtml"
+    image = opf.xpath("//opf:item[contains(@properties, 'cover-image')]", namespaces=NS)[0]
+    assert image.get("id") == "cover"
+    meta = opf.xpath("//opf:meta[@name='cover']", namespaces=NS)[0]
+    assert meta.get("content") == "cover" and list(meta.attrib) == ["name", "content"]
 
 
 def test_every_noteref_resolves_to_a_footnote_with_a_backlink(built, docs):
@@ -119,7 +176,7 @@ def test_glossary_is_a_definition_list(built, docs):
 
 def test_fonts_and_cover_are_in_the_package(opf):
     items = opf.xpath("//opf:manifest/opf:item", namespaces=NS)
-    fonts = [i for i in items if i.get("media-type") == "font/ttf"]
+    fonts = [i for i in items if i.get("media-type") == "application/vnd.ms-opentype"]
     assert len(fonts) >= 4
     cover = [i for i in items if "cover-image" in (i.get("properties") or "")]
     assert cover and cover[0].get("media-type") in ("image/png", "image/jpeg")
@@ -136,9 +193,47 @@ def test_every_internal_link_resolves(docs):
     ids = {name: set(root.xpath("//@id")) for name, root in docs.items()}
     for name, root in docs.items():
         for href in root.xpath("//x:a/@href", namespaces=NS):
-            if href.startswith(("http://", "https://")):
+            if href.startswith(("http://", "https://", "mailto:")):
                 continue
             doc, _, fragment = href.partition("#")
             doc = doc or name
             assert doc in ids, f"{name}: {href}"
             assert not fragment or fragment in ids[doc], f"{name}: {href}"
+
+
+GENERIC_FAMILIES = {"serif", "sans-serif", "monospace"}
+
+
+def test_font_names_match_the_embedded_fonts_and_stacks_end_generic(archive):
+    """calibre's check and some readers match a font by the family name inside its file;
+    each stack ends in a generic family for readers with the book's fonts turned off."""
+    import io
+
+    import tinycss2
+    from fontTools.ttLib import TTFont
+
+    from oic_book import fonts
+
+    faces = stacks = 0
+    for name in archive.namelist():
+        if not name.endswith(".css"):
+            continue
+        for rule in tinycss2.parse_stylesheet(
+            archive.read(name).decode(), skip_whitespace=True, skip_comments=True
+        ):
+            if rule.type == "at-rule" and rule.lower_at_keyword == "font-face":
+                values = fonts._declarations(rule)
+                family = fonts._families(values["font-family"])[0]
+                url = next(t.value for t in values["src"] if t.type == "url")
+                path = f"EPUB/styles/{url}"
+                inside = TTFont(io.BytesIO(archive.read(path)))["name"].getDebugName(1)
+                assert family == inside, (url, family, inside)
+                faces += 1
+            elif rule.type == "qualified-rule":
+                stack = fonts._declarations(rule).get("font-family")
+                if stack:
+                    assert fonts._families(stack)[-1] in GENERIC_FAMILIES, fonts._families(
+                        stack
+                    )
+                    stacks += 1
+    assert faces >= 6 and stacks >= 3

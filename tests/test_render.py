@@ -7,6 +7,7 @@ HTML are compared with `tests/golden/<case>/expected/`. After an intended change
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,17 @@ def test_reading_on_two_cores_gives_the_same_book(monkeypatch, project_root):
     sequential = read_book(book_yaml)
     monkeypatch.setattr(reader, "PARALLEL_BYTES", 0)
     assert read_book(book_yaml) == sequential
+
+
+def test_a_note_call_is_bound_to_the_word_before_it(project_root):
+    """A call that follows a word is wrapped with it (white-space: nowrap), so a line
+    never begins with a note number."""
+    book = read_book(GOLDEN / "basic" / "manuscript" / "book.yaml")
+    html = render_print_html(book)
+    calls = [m.start() for m in re.finditer(r"<oic-footnote\b", html)]
+    assert calls
+    bound = re.compile(
+        r'<span class="noteword">(?:<span class="nohyph">[^<>]*</span>)?[^\s<>]+$'
+    )
+    for start in calls:
+        assert bound.search(html[:start]), html[start - 80 : start]

@@ -92,7 +92,7 @@ def test_fetcher_reads_a_file_under_styles():
     ("snippet", "line"),
     [
         (
-            'Сурет: <img src="http://example.com/x.png" alt="x"/>.',
+            "Сурет: ![x](http://example.com/x.png)",
             (
                 "manuscript/chapters/01.md:7: error: image points to a network URL: "
                 "http://example.com/x.png [L001]"

@@ -161,9 +161,16 @@ def build(
             if refused:
                 raise BuildError("refused to package: " + ", ".join(refused))
             plan = chunks.plan(book)
-            cache = layout_cache.open_cache(project)
+            images = {image.name: (image.path, image.media_type) for image in book.images}
+            cache = layout_cache.open_cache(
+                project, {name: p for name, (p, _) in images.items()}
+            )
             setup = pdf.ChunkSetup(
-                book.config, project, pagemap.containers(book), chunks.link_targets(book, plan)
+                book.config,
+                project,
+                images,
+                pagemap.containers(book),
+                chunks.link_targets(book, plan),
             )
         with stage("layout"):
             # In chunks of a few chapters, on both cores; the same pages as one layout.
@@ -173,7 +180,7 @@ def build(
                 raise BuildError("refused to fetch: " + ", ".join(refused))
             pages = chunks.print_pages(laid_out)
         if epub_worker is not None:  # the EPUB is made while the PDF is merged
-            epub_worker.send((book, pages, assets, project.styles / "fonts"))
+            epub_worker.send((book, pages, assets, project))
         pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
         if "pdf" in formats:
             with stage("pdf"):
@@ -205,14 +212,18 @@ def serve_epub(connection) -> None:
 
 
 def epub_edition(
-    book, pages: render.PrintPages, assets: list[epub.Asset], fonts_dir: Path
+    book, pages: render.PrintPages, assets: list[epub.Asset], project: Project
 ) -> bytes:
     """The EPUB: the same templates, the print edition's page numbers, the cover, and
     packaging."""
     documents = pagemap.insert_page_markers(
         render.render_epub_documents(book, pages), pages.starts
     )
-    assets = [*assets, epub.cover_asset(cover.cover_png(book.config, fonts_dir))]
+    assets = [
+        *assets,
+        *epub.image_assets(project, book.images),
+        epub.cover_asset(cover.cover_png(book.config, project.styles)),
+    ]
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )

@@ -8,11 +8,14 @@ and for the EPUB; everything else in it is final.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from .manuscript.config import BookConfig
+from .manuscript.images import ImageFile
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,22 @@ class Footnote:
 
     @property
     def id(self) -> str:
-        return f"fn-{self.label}"
+        return f"fn-{_label_key(self.label)}"
 
     @property
     def ref_id(self) -> str:
-        return f"fnref-{self.label}"
+        return f"fnref-{_label_key(self.label)}"
+
+
+def _label_key(label: str) -> str:
+    """A footnote label as it can stand in an id and a URL: itself if it is plain ASCII,
+    else its plain characters and a short hash (a label may be «ескерту», `a&b` or `a"b`).
+    """
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", label):
+        return label
+    plain = re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")[:32]
+    digest = hashlib.sha256(label.encode()).hexdigest()[:8]
+    return f"{plain}-{digest}" if plain else digest
 
 
 @dataclass(frozen=True)
@@ -77,10 +91,16 @@ class Part:
     footnotes: tuple[Footnote, ...]
     terms: tuple[TermUse, ...]
     index_marks: tuple[IndexMark, ...]
-    texts: tuple[tuple[int, str], ...]  # (line, text as typed), for the checks
+    texts: tuple[tuple[int, str], ...]  # (line, Kazakh text as typed), for the checks
     links: tuple[tuple[str, int], ...]  # (target id, line) of every internal link
     path: Path
     line: int
+    # Text in other languages or scripts, and code: checked for glyphs only.
+    other_texts: tuple[tuple[int, str], ...] = ()
+    figures: tuple[str, ...] = ()  # ids of the numbered figures, in order
+    tables: tuple[str, ...] = ()  # ids of the captioned (numbered) tables, in order
+    images: tuple[ImageFile, ...] = ()
+    ids: tuple[tuple[str, int], ...] = ()  # (id, line) of every id the author gave
 
 
 @dataclass(frozen=True)
@@ -94,6 +114,7 @@ class GlossaryEntry:
     in_index: bool
     path: Path
     line: int
+    links: tuple[tuple[str, int], ...] = ()  # (target id, line) of internal links
 
 
 @dataclass(frozen=True)
@@ -125,6 +146,23 @@ class Book:
     @property
     def parts(self) -> tuple[Part, ...]:
         return self.front + self.chapters
+
+    @property
+    def images(self) -> tuple[ImageFile, ...]:
+        """Every image file of the book, once each, in reading order."""
+        seen: dict[str, ImageFile] = {}
+        for part in self.parts:
+            for image in part.images:
+                seen.setdefault(image.name, image)
+        return tuple(seen.values())
+
+    def numbers(self) -> dict[str, int]:
+        """The number of each figure and captioned table, counted through the book."""
+        numbers: dict[str, int] = {}
+        for kind in ("figures", "tables"):
+            ids = [i for part in self.parts for i in getattr(part, kind)]
+            numbers.update({anchor: n for n, anchor in enumerate(ids, start=1)})
+        return numbers
 
     def term_uses(self, key: str) -> tuple[Occurrence, ...]:
         """Every use of a glossary term, in reading order."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +141,25 @@ def _how_it_leaves(path: Path, root: Path) -> str:
             shown = current.relative_to(root).as_posix()
             return f"goes through the symbolic link {shown} → {target}, "
     return "leads "
+
+
+def as_on_disk(path: Path) -> Path:
+    """`path`, or the file beside it whose name is the same text in another Unicode form.
+
+    Names in the manuscript are NFC (text is normalised when read), but a file saved on
+    macOS or copied from an archive may be named in NFD: «й» as и + U+0306. Linux file
+    systems compare bytes, so the name is looked up by its NFC form.
+    """
+    if path.exists() or not path.parent.is_dir():
+        return path
+    wanted = unicodedata.normalize("NFC", path.name)
+    try:
+        for entry in os.scandir(path.parent):
+            if unicodedata.normalize("NFC", entry.name) == wanted:
+                return path.parent / entry.name
+    except OSError:
+        pass
+    return path
 
 
 def read_file(

@@ -8,6 +8,7 @@ the print edition has been laid out, its page numbers.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -15,15 +16,22 @@ from typing import Literal
 import jinja2
 from markupsafe import Markup
 
+from . import fonts
 from .kazakh import locale
-from .model import Book, IndexEntry, Occurrence, Part
+from .manuscript.reader import breakable_url, shown_address
+from .model import Book, Heading, IndexEntry, Occurrence, Part
 
 Output = Literal["print", "epub"]
 
 _PLACEHOLDER = re.compile(
+    # The word before a note call comes with it: the call must never begin a line.
+    r'(?P<word>(?:<span class="nohyph">[^<>]*</span>)?[^\s<>]*)'
     r'<oic-note label="(?P<label>[^"]*)"></oic-note>'
     r'|<oic-term key="(?P<key>[^"]*)" id="(?P<tid>[^"]*)"(?P<first> first="1")?>(?P<ttext>.*?)</oic-term>'
     r'|<oic-index id="(?P<iid>[^"]*)">(?P<itext>.*?)</oic-index>'
+    r'|<oic-number kind="(?P<nkind>[a-z]+)" ref="(?P<nref>[^"]*)"></oic-number>'
+    r'|<oic-url href="(?P<url>[^"]*)"></oic-url>'
+    r'|src="oic-image:(?P<image>[^"]*)"'
     r'|href="#(?P<href>[^"]*)"',
     re.DOTALL,
 )
@@ -76,13 +84,16 @@ class Document:
 
 def make_environment() -> jinja2.Environment:
     """The single Jinja environment: package templates, autoescape on, strict names."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("oic_book", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
     )
+    # A web address as text that breaks only at <wbr/> points (never with a hyphen).
+    env.filters["url"] = lambda url: Markup(breakable_url(str(url)))
+    return env
 
 
 def document_names(book: Book) -> dict[str, str]:
@@ -130,6 +141,44 @@ def _range_ref(run: list[int], pages: dict[int, str]) -> PageRef:
     return PageRef(label, pages[run[0]])
 
 
+@dataclass(frozen=True)
+class TocEntry:
+    """A heading in the contents, with the headings under it."""
+
+    heading: Heading
+    children: tuple[TocEntry, ...]
+
+
+def toc_entries(headings: tuple[Heading, ...], depth: int) -> tuple[TocEntry, ...]:
+    """The headings of a part down to level `depth` (book.yaml `toc_depth`), nested.
+
+    The contents, the EPUB nav and (through print CSS) the PDF outline all use this depth.
+    """
+    root: list = []
+    stack: list[tuple[int, list]] = [(1, root)]
+    for heading in headings:
+        if heading.level > depth:
+            continue
+        while len(stack) > 1 and stack[-1][0] >= heading.level:
+            stack.pop()
+        children: list = []
+        stack[-1][1].append((heading, children))
+        stack.append((heading.level, children))
+
+    def freeze(items) -> tuple[TocEntry, ...]:
+        return tuple(TocEntry(heading, freeze(children)) for heading, children in items)
+
+    return freeze(root)
+
+
+def fonts_credit(book: Book) -> str:
+    """The imprint's line naming the shipped fonts ('' for a project without styles)."""
+    if not (book.config.styles_dir / fonts.FACES_STYLESHEET).is_file():
+        return ""
+    names = fonts.font_names(book.config.styles_dir.resolve())
+    return locale.format("fonts_credit", fonts=locale.join_names(names))
+
+
 class Renderer:
     """Renders the book for one output with the shared templates."""
 
@@ -142,6 +191,7 @@ class Renderer:
         self.doc_of = document_names(book)
         self.macros = self.env.get_template("macros.html").make_module({"labels": self.labels})
         self.notes = {n.label: n for part in book.parts for n in part.footnotes}
+        self.numbers = book.numbers()
         timestamp = dt.datetime.fromtimestamp(book.config.build_timestamp(), dt.UTC)
         self.context = {
             "book": book,
@@ -150,6 +200,7 @@ class Renderer:
             "macros": self.macros,
             "placeholder": f"[{self.labels['placeholder']}]",
             "date_kk": locale.format_date(book.config.date),
+            "fonts_credit": fonts_credit(book),
             "timestamp_iso": timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "href": self.href,
             "expand": self.expand,
@@ -158,6 +209,7 @@ class Renderer:
             "print_page": self.print_page,
             "index_refs": self.index_refs,
             "page_list": self.pages.markers,
+            "toc": lambda part: toc_entries(part.headings, book.config.toc_depth),
             "stylesheets": [],
         }
 
@@ -204,8 +256,11 @@ class Renderer:
 
         def replace(match: re.Match[str]) -> str:
             if match["label"] is not None:
-                note = self.notes[match["label"]]
-                return str(self.macros.noteref(note, self.output, self.expand))
+                note = self.notes[html.unescape(match["label"])]
+                call = str(self.macros.noteref(note, self.output, self.expand))
+                if not match["word"]:
+                    return call
+                return f'<span class="noteword">{match["word"]}{call}</span>'
             if match["key"] is not None:
                 return str(
                     self.macros.term(
@@ -219,6 +274,18 @@ class Renderer:
                 )
             if match["iid"] is not None:
                 return str(self.macros.index_mark(match["iid"], Markup(match["itext"])))
+            if match["nkind"] is not None:
+                number = self.numbers.get(match["nref"], 0)
+                return html.escape(self.labels[match["nkind"]].format(n=number))
+            if match["url"] is not None:
+                address = shown_address(html.unescape(match["url"]))
+                return str(
+                    self.macros.link_address(Markup(breakable_url(address)), self.output)
+                )
+            if match["image"] is not None:
+                if self.output == "print":
+                    return match[0]  # the print fetcher reads oic-image: (editions/pdf.py)
+                return f'src="images/{match["image"]}"'
             return f'href="{self.href(match["href"])}"'
 
         return Markup(_PLACEHOLDER.sub(replace, body_html))

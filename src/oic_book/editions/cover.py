@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .. import fonts
 from ..fonts import read_font
 from ..manuscript.config import BookConfig
 
@@ -46,7 +47,14 @@ def _centred(draw, lines, font, top: int, spacing: float, fill) -> int:
     return y
 
 
-def cover_png(config: BookConfig, fonts_dir: Path) -> bytes:
+def _font(styles_dir: Path, family: str, weight: str, size: int, style: str = "normal"):
+    """A face of a shipped family (styles/base.css), read through the project's rule."""
+    return ImageFont.truetype(
+        io.BytesIO(read_font(fonts.face(styles_dir, family, weight, style))), size
+    )
+
+
+def cover_png(config: BookConfig, styles_dir: Path) -> bytes:
     """The cover as PNG bytes."""
     image = Image.new("RGB", SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
@@ -65,13 +73,9 @@ def cover_png(config: BookConfig, fonts_dir: Path) -> bytes:
     draw.regular_polygon((cx, cy, r), 4, rotation=45, outline=ACCENT, width=8)
     draw.ellipse((cx - 60, cy - 60, cx + 60, cy + 60), outline=ACCENT, width=6)
 
-    title_font = ImageFont.truetype(io.BytesIO(read_font(fonts_dir / "NotoSans-Bold.ttf")), 128)
-    subtitle_font = ImageFont.truetype(
-        io.BytesIO(read_font(fonts_dir / "NotoSerif-Italic.ttf")), 64
-    )
-    small_font = ImageFont.truetype(
-        io.BytesIO(read_font(fonts_dir / "NotoSerif-Regular.ttf")), 54
-    )
+    title_font = _font(styles_dir, "Noto Sans", "bold", 128)
+    subtitle_font = _font(styles_dir, "Noto Serif", "normal", 64, "italic")
+    small_font = _font(styles_dir, "Noto Serif", "normal", 54)
     width = SIZE[0] - 2 * margin - 160
     y = _centred(draw, _wrap(draw, config.title, title_font, width), title_font, 900, 1.2, TEXT)
     draw.line((cx - 200, y + 50, cx + 200, y + 50), fill=ACCENT, width=5)

@@ -14,13 +14,21 @@ from dataclasses import dataclass
 
 from ebooklib import epub
 
-from ..fonts import FONT_FILES
+from ..fonts import font_faces
 from ..kazakh import locale
 from ..model import Book
 from ..project import STYLES, Project
 from ..render import Document
 
 COVER_NAME = "images/cover.png"  # sections/cover.html shows it
+# A core media type of every EPUB 3 (3.0–3.3) and the one Adobe RMSDK readers (older
+# Kobo, Nook) and calibre know for OpenType/TrueType; `font/ttf` came with EPUB 3.2.
+FONT_MEDIA_TYPE = "application/vnd.ms-opentype"
+
+
+def epub_font_type(media_type: str) -> str:
+    """The manifest media type of a font file: FONT_MEDIA_TYPE for TrueType/OpenType."""
+    return FONT_MEDIA_TYPE if media_type in ("font/ttf", "font/otf") else media_type
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 
 class _Writer(epub.EpubWriter):
-    """ebooklib's writer, with the fixed-time zip."""
+    """ebooklib's writer, with the fixed-time zip and an NCX made from our nav."""
 
     def __init__(self, target, book, options, date_time):
         super().__init__(target, book, options)
@@ -57,6 +65,10 @@ class _Writer(epub.EpubWriter):
         # The package's language, for reading systems that look there (EPUB 3.3, 5.4.1).
         root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
         super()._write_opf_file(root)
+
+    def _get_ncx(self):
+        nav = next(i for i in self.book.get_items() if "nav" in getattr(i, "properties", ()))
+        return ncx_from_nav(nav.content, self.book.uid, self.book.title, self.book.language)
 
     def write(self):
         self.out = _FixedTimeZip(self.file_name, "w", zipfile.ZIP_DEFLATED, compresslevel=9)
@@ -68,21 +80,109 @@ class _Writer(epub.EpubWriter):
         self.out.close()
 
 
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
+_OPS_TYPE = "{http://www.idpf.org/2007/ops}type"
+
+
+def ncx_from_nav(nav_xhtml: bytes, uid: str, title: str, language: str) -> bytes:
+    """The EPUB 2 NCX for readers that use it (Kobo's Adobe renderer, older ones): the
+    nav's table of contents, nested as deep as it is, as Standard Ebooks' navdoc2ncx.xsl
+    makes it. ebooklib's own NCX is flat and says depth 0."""
+    from lxml import etree
+
+    nav = etree.fromstring(nav_xhtml)
+    toc = next(
+        n for n in nav.iter(f"{{{XHTML_NS}}}nav") if "toc" in (n.get(_OPS_TYPE) or "").split()
+    )
+    root = etree.Element(f"{{{NCX_NS}}}ncx", nsmap={None: NCX_NS}, version="2005-1")
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    head = etree.SubElement(root, f"{{{NCX_NS}}}head")
+    etree.SubElement(
+        etree.SubElement(root, f"{{{NCX_NS}}}docTitle"), f"{{{NCX_NS}}}text"
+    ).text = title
+    nav_map = etree.SubElement(root, f"{{{NCX_NS}}}navMap")
+    order = 0
+
+    def add_points(parent, ol, level: int) -> int:
+        nonlocal order
+        depth = 0
+        for li in ol.findall(f"{{{XHTML_NS}}}li"):
+            link = li.find(f"{{{XHTML_NS}}}a")
+            if link is None:
+                continue
+            order += 1
+            point = etree.SubElement(
+                parent, f"{{{NCX_NS}}}navPoint", id=f"navpoint-{order}", playOrder=str(order)
+            )
+            label = etree.SubElement(point, f"{{{NCX_NS}}}navLabel")
+            etree.SubElement(label, f"{{{NCX_NS}}}text").text = " ".join(
+                "".join(link.itertext()).split()
+            )
+            etree.SubElement(point, f"{{{NCX_NS}}}content", src=link.get("href"))
+            depth = max(depth, level)
+            for inner in li.findall(f"{{{XHTML_NS}}}ol"):
+                depth = max(depth, add_points(point, inner, level + 1))
+        return depth
+
+    depth = add_points(nav_map, toc.find(f"{{{XHTML_NS}}}ol"), 1)
+    for name, content in (
+        ("dtb:uid", uid),
+        ("dtb:depth", str(depth)),
+        ("dtb:totalPageCount", "0"),
+        ("dtb:maxPageNumber", "0"),
+    ):
+        etree.SubElement(head, f"{{{NCX_NS}}}meta", name=name, content=content)
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
+
+
+def guide_references(documents: list[Document]) -> list[dict[str, str]]:
+    """The EPUB 2 <guide>, still read by Kindle's converter and calibre: the cover page
+    marked as such lets calibre use it as the cover instead of adding a second one
+    (calibre's EPUB input, rationalize_cover3). No "text" entry, so that Kindle opens the
+    book at its start, as Standard Ebooks does."""
+    labels = locale.labels()
+    kinds = {
+        "cover.xhtml": ("cover", labels["cover"]),
+        "titlepage.xhtml": ("title-page", labels["title_page"]),
+        "nav.xhtml": ("toc", labels["contents"]),
+        "glossary.xhtml": ("glossary", labels["glossary"]),
+        "index.xhtml": ("index", labels["index"]),
+    }
+    return [
+        {"type": kinds[doc.name][0], "title": kinds[doc.name][1], "href": doc.name}
+        for doc in documents
+        if doc.name in kinds
+    ]
+
+
 def collect_assets(project: Project) -> list[Asset]:
-    """Stylesheets and fonts (their licence is in each font file), read through the
-    project's rule (`project.contain`): a stylesheet linked out of `styles/` is refused."""
+    """Stylesheets and the fonts their `@font-face` rules name (licence in each font
+    file), read through the project's rule (`project.contain`): a stylesheet or font
+    linked out of `styles/` is refused."""
     styles = project.styles
     assets = [
         Asset(f"styles/{name}", "text/css", project.read(styles / name, (STYLES,)))
         for name in ("base.css", "epub.css")
     ]
+    faces = {face.name: face for face in font_faces(styles)}
     assets += [
         Asset(
-            f"styles/fonts/{name}", "font/ttf", project.read(styles / "fonts" / name, (STYLES,))
+            f"styles/{name}",
+            epub_font_type(face.media_type),
+            project.read(face.file, (STYLES,)),
         )
-        for name in FONT_FILES
+        for name, face in faces.items()
     ]
     return assets
+
+
+def image_assets(project: Project, images) -> list[Asset]:
+    """The book's images, under the names the documents use (images/NAME)."""
+    return [
+        Asset(f"images/{image.name}", image.media_type, project.read(image.path))
+        for image in images
+    ]
 
 
 def cover_asset(png: bytes) -> Asset:
@@ -141,7 +241,13 @@ def epub_bytes(
 
     for asset in assets:
         if asset.name == COVER_NAME:
-            book.set_cover(asset.name, asset.data, create_page=False)
+            # The image's manifest id is "cover", and its <meta name="cover"> names first:
+            # Nook Color finds the cover by both (calibre renames the id to work around
+            # it; Standard Ebooks reorders the attributes).
+            cover = epub.EpubCover(uid="cover", file_name=asset.name)
+            cover.content = asset.data
+            book.add_item(cover)
+            book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover"})
         else:
             book.add_item(
                 epub.EpubItem(
@@ -153,8 +259,9 @@ def epub_bytes(
             )
     spine = []
     for doc in documents:
+        stem = doc.name.removesuffix(".xhtml")
         item = epub.EpubItem(
-            uid=doc.name.removesuffix(".xhtml"),
+            uid="cover-page" if stem == "cover" else stem,
             file_name=doc.name,
             media_type="application/xhtml+xml",
             content=doc.xhtml.encode("utf-8"),
@@ -163,19 +270,15 @@ def epub_bytes(
         book.add_item(item)
         spine.append(item)
     book.spine = spine
-    book.toc = [
-        epub.Link(doc.name, doc.title, doc.name.removesuffix(".xhtml"))
-        for doc in documents
-        if doc.name not in ("cover.xhtml", "nav.xhtml")
-    ]
-    book.add_item(epub.EpubNcx())
+    book.guide = guide_references(documents)
+    book.add_item(epub.EpubNcx())  # written by _Writer._get_ncx from nav.xhtml
 
     moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
     target = io.BytesIO()
     options = {
         "epub3_landmark": False,  # ours, in Kazakh, are in nav.xhtml
         "epub3_pages": False,  # ours point at real page-break markers only
-        "epub2_guide": False,
+        "epub2_guide": True,  # ours, in Kazakh (guide_references)
         "mtime": moment,
     }
     zip_time = max(moment, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]

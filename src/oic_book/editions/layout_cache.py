@@ -1,10 +1,10 @@
 """The layout cache: chunks of the print edition laid out by an earlier build.
 
 It lives in the project's `.cache/oic-book/layout/` and may be deleted at any time. An
-entry is found by a key made of everything its layout depends on (`Fingerprint`: the
+entry is found by a key made of everything its layout depends on (`fingerprint`: the
 style sheets and fonts, the builder's own code and templates, the versions of WeasyPrint
-and the libraries under it; then the chunk's HTML and, for a laid-out chunk, its first
-page number), never by a file's time stamp. So a changed input gives another key, and a
+and the libraries under it; then the chunk's HTML, the content of the images it names
+and, for a laid-out chunk, its first page number), never by a file's time stamp. So a changed input gives another key, and a
 stale entry is never found.
 
 Two kinds of entries:
@@ -33,8 +33,9 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -47,6 +48,7 @@ log = logging.getLogger("oic_book")
 #: fingerprint would not see.
 FORMAT = 1
 FOLDER = Path(".cache") / "oic-book" / "layout"
+_IMAGE = re.compile(r'oic-image:([^"\'\s)]+)')
 _PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "pyphen", "fonttools", "pikepdf")
 _LIBRARIES = (  # (soname, function returning its version string or number)
     ("libpango-1.0.so.0", "pango_version_string"),
@@ -97,20 +99,40 @@ def _library_version(soname: str, function: str) -> str:
 
 @dataclass
 class LayoutCache:
-    """The entries of one project's cache; `used` collects the keys a build read or wrote."""
+    """The entries of one project's cache; `used` collects the keys a build read or wrote.
+
+    `images` (name → file) are the book's images: a chunk's HTML names them, so the key
+    of a chunk includes the content of those it names.
+    """
 
     folder: Path
     fingerprint: str
+    project: object = None
+    images: dict[str, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.used: set[str] = set()
+        self._image_digests: dict[str, str] = {}
 
-    def key(self, *parts: str | int) -> str:
+    def key(self, kind: str, html: str, *parts: str | int) -> str:
         hasher = hashlib.sha256(self.fingerprint.encode())
-        for part in parts:
+        for part in (kind, html, self._images_in(html), *parts):
             data = str(part).encode("utf-8")
             hasher.update(len(data).to_bytes(8, "big") + data)
         return hasher.hexdigest()
+
+    def _images_in(self, html: str) -> str:
+        """The SHA-256 of every image the HTML names, in order."""
+        digests = []
+        for name in _IMAGE.findall(html):
+            if name not in self._image_digests:
+                try:
+                    data = self.project.read(self.images[name])
+                    self._image_digests[name] = hashlib.sha256(data).hexdigest()
+                except (KeyError, OSError, ValueError, AttributeError) as exc:
+                    self._image_digests[name] = f"unreadable {type(exc).__name__}"
+            digests.append(f"{name} {self._image_digests[name]}")
+        return "\n".join(digests)
 
     # --- page counts ---
 
@@ -220,8 +242,9 @@ class LayoutCache:
                     path.unlink()
 
 
-def open_cache(project) -> LayoutCache | None:
-    """The layout cache of a `project.Project`, or None if it cannot be used safely."""
+def open_cache(project, images: dict[str, Path] | None = None) -> LayoutCache | None:
+    """The layout cache of a `project.Project`, or None if it cannot be used safely;
+    `images` maps the names of the book's images to their files."""
     folder = project.root / FOLDER
     # Every folder on the way must be a real one in the project: a `.cache` that is a
     # symbolic link would have the build write elsewhere.
@@ -231,7 +254,7 @@ def open_cache(project) -> LayoutCache | None:
         if current.is_symlink() or (current.exists() and not current.is_dir()):
             log.warning("layout cache: %s is not a folder of the project; not used", current)
             return None
-    return LayoutCache(folder, fingerprint(project))
+    return LayoutCache(folder, fingerprint(project), project, dict(images or {}))
 
 
 def _chunk_to_json(chunk: LaidOutChunk) -> dict:

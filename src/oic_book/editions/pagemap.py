@@ -24,7 +24,7 @@ EPUB_NS = "http://www.idpf.org/2007/ops"
 # fmt: off
 BLOCKS = frozenset([
     "p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "blockquote", "section",
-    "nav", "div", "pre", "figure",
+    "nav", "div", "pre", "figure", "table",
 ])
 # fmt: on
 _SPACE = re.compile(r"\s+")
@@ -67,6 +67,8 @@ def _first_line_words(page_box) -> tuple[object, str] | None:
     def lines(box):
         if isinstance(box, (boxes.MarginBox, boxes.FootnoteAreaBox)):
             return
+        if isinstance(box, boxes.TableRowGroupBox) and box.is_header:
+            return  # a table's header row, repeated at the top of the page in print only
         if isinstance(box, boxes.LineBox):
             yield box
             return

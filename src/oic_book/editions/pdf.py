@@ -49,21 +49,36 @@ MEDIA_TYPES = {
     ".jpeg": "image/jpeg",
     ".svg": "image/svg+xml",
 }
+IMAGE_SCHEME = "oic-image"
 
 
-def make_url_fetcher(project: Project):
+def make_url_fetcher(project: Project, images: dict[str, tuple[Path, str]] | None = None):
     """A WeasyPrint URL fetcher that reads only the project's own files, never the network.
 
     Every path goes through `project.contain` (the rule of `check` and the EPUB too).
+    The book's images are asked for as `oic-image:NAME` (their name in the EPUB), not by
+    path: WeasyPrint names an image in the PDF after a hash of its URL, so a path would
+    make the PDF depend on where the project lives. `images` maps NAME → (file, media
+    type), as checked by `check`.
     Every refused URL is recorded in `.refused`, so the build can fail on it instead of
     letting WeasyPrint print a warning and leave a hole in the page.
     """
     weasyprint = _weasyprint()
     from weasyprint.urls import URLFetcherResponse
 
+    images = images or {}
+
     class ProjectURLFetcher(weasyprint.URLFetcher):
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
+            if parts.scheme == IMAGE_SCHEME and parts.path in images:
+                path, media_type = images[parts.path]
+                try:
+                    data = project.read(path)
+                except (OSError, ValueError) as exc:
+                    self.refused.append(url)
+                    raise RefusedURL(f"image unreadable: {url} ({exc})") from None
+                return URLFetcherResponse(url, data, {"Content-Type": media_type})
             if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
                 self.refused.append(url)
                 raise RefusedURL(f"not a project file: {url}")
@@ -81,17 +96,64 @@ def make_url_fetcher(project: Project):
     return fetcher
 
 
+def css_string(value: str) -> str:
+    """`value` as a quoted CSS string that nothing in it can end: every ASCII character
+    but letters, digits and the space is written as an escape (a newline, a quote or a
+    backslash in book.yaml's title would otherwise let it write CSS of its own)."""
+    out = []
+    for char in value:
+        if (char.isascii() and (char.isalnum() or char == " ")) or (
+            not char.isascii() and char.isprintable()
+        ):
+            out.append(char)
+        else:
+            out.append(f"\\{ord(char):x} ")
+    return '"' + "".join(out) + '"'
+
+
 def book_css(config: BookConfig, first_page: int = 1) -> str:
     """The rules that depend on book.yaml: page size and the left running head.
 
     `first_page` numbers the pages of a document that continues the book (the index).
     """
-    title = config.title.replace("\\", "\\\\").replace('"', '\\"')
+    title = css_string(config.title)
+    # The outline goes as deep as the contents (book.yaml toc_depth), no deeper.
+    outline = "".join(
+        f"section.part h{level} {{ bookmark-level: "
+        f"{level if level <= config.toc_depth else 'none'}; }}\n"
+        for level in range(2, 7)
+    )
     return (
         f"@page {{ size: {config.page_size}; }}\n"
-        f'@page :left {{ @top-left {{ content: "{title}"; }} }}\n'
-        f"@page :first {{ counter-reset: page {first_page}; }}\n"
+        f"@page :left {{ @top-left {{ content: {title}; }} }}\n"
+        f"@page :first {{ counter-reset: page {first_page}; }}\n" + outline
     )
+
+
+NO_SYSTEM_FONTS = Path(__file__).with_name("no-system-fonts.conf")
+
+
+def closed_font_configuration():
+    """A WeasyPrint font configuration that knows no font of the machine.
+
+    WeasyPrint loads fontconfig's default configuration, which lists every installed
+    font; a generic family (the user agent's `monospace` for code) or a character the
+    stack lacks would then be drawn with, say, DejaVu Sans Mono, and the PDF would
+    depend on the build machine. fontconfig reads FONTCONFIG_FILE when the
+    configuration is made (FcInitLoadConfigAndFonts); ours names no font folder, so
+    only the @font-face fonts exist and any family name resolves to one of them.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    before = os.environ.get("FONTCONFIG_FILE")
+    os.environ["FONTCONFIG_FILE"] = str(NO_SYSTEM_FONTS)
+    try:
+        return FontConfiguration()
+    finally:
+        if before is None:
+            del os.environ["FONTCONFIG_FILE"]
+        else:
+            os.environ["FONTCONFIG_FILE"] = before
 
 
 def layout(
@@ -119,13 +181,12 @@ def layout(
 def print_styles(project: Project, fetcher):
     """The font configuration and the parsed print style sheets, with WeasyPrint fixed."""
     weasyprint = _weasyprint()
-    from weasyprint.text.fonts import FontConfiguration
 
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
     tags.apply()
     linebreak.apply()  # a text box's trailing space must not split a word that fits
     speedups.apply()
-    fonts = FontConfiguration()
+    fonts = closed_font_configuration()
     # Read here, through the project's rule: `CSS(filename=…)` would open the file itself.
     stylesheets = [
         weasyprint.CSS(
@@ -145,6 +206,7 @@ class ChunkSetup:
 
     config: BookConfig
     project: Project
+    images: dict[str, tuple[Path, str]]  # the book's images: name → (file, media type)
     containers: dict[str, str]  # ids of print sections → their EPUB document (pagemap)
     link_targets: frozenset[str]  # ids some link of the book points to (pdfua)
 
@@ -154,7 +216,7 @@ class ChunkLayouter:
 
     def __init__(self, setup: ChunkSetup) -> None:
         self.setup = setup
-        self.fetcher = make_url_fetcher(setup.project)
+        self.fetcher = make_url_fetcher(setup.project, setup.images)
         self.styles = print_styles(setup.project, self.fetcher)
 
     def lay_out(self, name: str, html: str, ask_first_page) -> LaidOutChunk:
@@ -222,7 +284,8 @@ def lay_out_in_one_pass(book, project: Path | Project):
     from .. import render
 
     project = project if isinstance(project, Project) else Project.at(project)
-    fetcher = make_url_fetcher(project)
+    images = {image.name: (image.path, image.media_type) for image in book.images}
+    fetcher = make_url_fetcher(project, images)
     document, root = layout(render.render_print_html(book), book.config, project, fetcher)
     roots = [root]
     if book.index:

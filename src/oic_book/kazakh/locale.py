@@ -11,7 +11,15 @@ from importlib import resources
 
 import yaml
 
-__all__ = ["chapter_label", "format", "format_date", "labels", "month_name", "page_label"]
+__all__ = [
+    "chapter_label",
+    "format",
+    "format_date",
+    "join_names",
+    "labels",
+    "month_name",
+    "page_label",
+]
 
 
 @cache
@@ -29,6 +37,13 @@ def labels() -> dict[str, str]:
 def format(key: str, **values: object) -> str:
     """Return the label ``key`` with its ``{placeholders}`` filled from ``values``."""
     return _data()["labels"][key].format(**values)
+
+
+def join_names(names: list[str] | tuple[str, ...]) -> str:
+    """ "A, B және C": a list of names in running text."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {format('and')} {names[-1]}"
 
 
 def chapter_label(n: int) -> str:

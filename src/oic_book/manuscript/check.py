@@ -41,7 +41,7 @@ def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Prob
     if manuscript.complete:  # with a part missing, ids and term uses would be made up
         check_ids_and_links(book, problems)
         check_glossary_use(book, problems)
-    check_text(book, project / "styles" / "fonts", problems, manuscript.glossary_terms)
+    check_text(book, project / "styles", problems, manuscript.glossary_terms)
     if spell:
         from ..kazakh.spelling import check_spelling
 
@@ -180,30 +180,36 @@ def check_ids_and_links(book: Book, problems: Problems) -> None:
                 )
             else:
                 labels[note.label] = (part.path, note.line)
+    # Every id the author gave (on any element) and every heading's id, once in the book.
+    # The builder's own ids cannot collide: authors may not use their forms (I003).
     seen: dict[str, tuple[Path, int]] = {}
-    reserved = {"titlepage", "imprint", "contents", "glossary", "index", "cover"}
     for part in book.parts:
-        for heading in part.headings:
-            if heading.id in seen or heading.id in reserved:
-                where = seen.get(heading.id)
-                first = f" (first at {problems.relative(where[0])}:{where[1]})" if where else ""
+        heading_ids = {(heading.id, heading.line) for heading in part.headings}
+        named = [(h.id, h.line, "heading id") for h in part.headings]
+        named += [(i, line, "id") for i, line in part.ids if (i, line) not in heading_ids]
+        for element_id, line, what in named:
+            if element_id in seen:
+                where = seen[element_id]
                 problems.error(
                     "I001",
                     part.path,
-                    heading.line,
-                    f"duplicate heading id '{heading.id}'{first}",
+                    line,
+                    f"duplicate {what} '{element_id}' (first at "
+                    f"{problems.relative(where[0])}:{where[1]})",
                 )
             else:
-                seen[heading.id] = (part.path, heading.line)
+                seen[element_id] = (part.path, line)
+    reserved = {"titlepage", "imprint", "contents", "glossary", "index", "cover"}
     ids = set(seen) | reserved | {part.slug for part in book.parts}
     ids |= {note.id for part in book.parts for note in part.footnotes}
     ids |= {entry.key for entry in book.glossary}
-    for part in book.parts:
-        for target, line in part.links:
-            if target not in ids:
-                problems.error(
-                    "I002", part.path, line, f"link to '#{target}', which does not exist"
-                )
+    links = [(part.path, target, line) for part in book.parts for target, line in part.links]
+    links += [(e.path, target, line) for e in book.glossary for target, line in e.links]
+    for path, target, line in links:
+        if target not in ids:
+            problems.error(
+                "I002", path, line, f"link to '#{shorten(target, 60)}', which does not exist"
+            )
 
 
 def check_glossary_use(book: Book, problems: Problems) -> None:
@@ -217,7 +223,7 @@ def check_glossary_use(book: Book, problems: Problems) -> None:
 
 
 def check_text(
-    book: Book, fonts_dir: Path, problems: Problems, terms: frozenset[str] | None
+    book: Book, styles_dir: Path, problems: Problems, terms: frozenset[str] | None
 ) -> None:
     """Abbreviations, glyphs and typography of everything the author typed.
 
@@ -227,18 +233,23 @@ def check_text(
     glossary_ok = terms is not None
     terms = terms or frozenset()
     try:
-        covered = fonts.coverage(fonts_dir)
+        covered = fonts.coverage(styles_dir)
     except OutsideProject as exc:
         problems.error("E003", exc.path, 1, f"font file {exc.reason}")
         return
     except OSError as exc:
         problems.error(
-            "E001", exc.filename or fonts_dir, 1, f"cannot read font: {exc.strerror}"
+            "E001", exc.filename or styles_dir, 1, f"cannot read font: {exc.strerror}"
         )
         return
     # As characters plus "\n", so that each line's uncovered ones are one set difference.
     covered_chars = frozenset(map(chr, covered)) | {"\n"}
     missing_abbreviations: set[tuple[Path, int, str]] = set()
+    for part in book.parts:
+        for line, text in part.other_texts:
+            missing = set(text) - covered_chars
+            if missing:
+                report_missing_glyphs(text, missing, part.path, line, problems)
     sources = [(part.path, part.texts) for part in book.parts]
     sources += [
         (entry.path, ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),))
@@ -258,17 +269,54 @@ def check_text(
                         line,
                         f"abbreviation '{abbreviation}' is not in the glossary",
                     )
-            for char in sorted(set(text) - covered_chars):
-                problems.error(
-                    "U001",
-                    path,
-                    line,
-                    f"character U+{ord(char):04X} ({char!r}) is not in the shipped fonts",
-                )
-            if path.suffix == ".md":
-                lint.check_typography(text, path, line, problems)
+            missing = set(text) - covered_chars
+            if missing:
+                report_missing_glyphs(text, missing, path, line, problems)
     for char in _ALWAYS_NEEDED:
         if ord(char) not in covered:
             problems.error(
-                "U001", fonts_dir, 1, f"fonts lack U+{ord(char):04X}, which the book uses"
+                "U001",
+                styles_dir / fonts.FACES_STYLESHEET,
+                1,
+                f"the shipped fonts lack U+{ord(char):04X}, which the builder writes",
             )
+
+
+def _missing_runs(text: str, missing: set[str]) -> list[str]:
+    """Runs of characters without a glyph; white space inside a run does not end it."""
+    runs: list[str] = []
+    current = ""
+    gap = ""
+    for char in text:
+        if char in missing:
+            current += gap + char
+            gap = ""
+        elif current and char.isspace() and char != "\n":
+            gap += char
+        elif current:
+            runs.append(current)
+            current, gap = "", ""
+    if current:
+        runs.append(current)
+    return runs
+
+
+def report_missing_glyphs(
+    text: str, missing: set[str], path: Path, line: int, problems: Problems
+) -> None:
+    """One U001 per run of characters the fonts cannot draw, saying what to do."""
+    for run in _missing_runs(text, missing):
+        chars = sorted({c for c in run if c in missing})
+        scripts = ", ".join(dict.fromkeys(fonts.script_of(c) for c in chars))
+        codes = f"U+{ord(chars[0]):04X}" + (
+            f"–U+{ord(chars[-1]):04X}" if len(chars) > 1 else ""
+        )
+        shown = run if len(run) <= 24 else run[:23] + "…"
+        problems.error(
+            "U001",
+            path,
+            line,
+            f"{len(chars)} character(s) {shown!r} ({scripts}, {codes}) have no glyph in the "
+            "shipped fonts; leave them out, or add a font that has them to styles/fonts/ "
+            "with an @font-face rule in styles/base.css",
+        )

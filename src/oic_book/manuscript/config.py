@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problems, shorten
-from ..project import MANUSCRIPT, OutsideProject, contain
+from ..errors import BuildError, Problems, shorten
+from ..project import MANUSCRIPT, OutsideProject, as_on_disk, contain
+from .sanitise import check_plain_text
 from .sources import LocatedDict, LocatedList, read_yaml
 
 # Page sizes WeasyPrint understands by name; others may be given as "148mm 210mm".
@@ -24,7 +26,7 @@ PAGE_SIZES = {"A4", "A5", "A6", "B5", "letter", "legal"}
 class Field:
     """One key of book.yaml: its type, whether it is required, and its default."""
 
-    kind: str  # "str", "str?", "strlist", "pathlist", "path", "date"
+    kind: str  # "str", "str?", "int", "strlist", "pathlist", "path", "date"
     required: bool = False
     default: Any = None
 
@@ -46,6 +48,9 @@ SCHEMA: dict[str, Field] = {
     "udc": Field("str?", False, None),
     "bbk": Field("str?", False, None),
     "page_size": Field("str", False, "A5"),
+    # How deep the contents, the EPUB nav and the PDF outline go: 1 = chapters only,
+    # 2 = and their ## sections, … (one setting for all three).
+    "toc_depth": Field("int", False, 2),
     "front": Field("pathlist", False, ()),
     "chapters": Field("pathlist", True),
     "glossary": Field("path", True),
@@ -75,6 +80,7 @@ class BookConfig:
     udc: str | None
     bbk: str | None
     page_size: str
+    toc_depth: int
     front: tuple[Path, ...]
     chapters: tuple[Path, ...]
     glossary: Path
@@ -86,6 +92,10 @@ class BookConfig:
     def manuscript_dir(self) -> Path:
         return self.path.parent
 
+    @property
+    def styles_dir(self) -> Path:
+        return self.root / "styles"
+
     def build_timestamp(self) -> int:
         """Seconds since the epoch for every date the outputs record.
 
@@ -93,7 +103,9 @@ class BookConfig:
         own date at midnight UTC. Never the clock, so two builds give the same bytes.
         """
         env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        if env.isdigit():
+        if env.isascii() and env.isdigit():
+            if len(env) > 12 or int(env) > _LAST_SECOND:
+                raise BuildError(f"SOURCE_DATE_EPOCH={shorten(env, 20)} is after the year 9999")
             return int(env)
         moment = dt.datetime.combine(self.date, dt.time(), tzinfo=dt.UTC)
         return int(moment.timestamp())
@@ -103,10 +115,26 @@ def _manuscript_path(value: str, line: int, path: Path, problems: Problems) -> P
     """A file named in book.yaml: relative to it, and inside `manuscript/` (`project`)."""
     root = Path(os.path.realpath(path.parent.parent))
     try:
-        return contain(path.parent / value, root, (MANUSCRIPT,))
+        return contain(as_on_disk(path.parent / value), root, (MANUSCRIPT,))
     except OutsideProject as exc:
         problems.error("E003", path, line, f"'{shorten(value, 80)}' {exc.reason}")
         return None
+
+
+# No field is shown in a place that could hold more: a title page, a running head.
+MAX_FIELD = 1000
+
+
+def _text(name: str, value: str, line: int, path: Path, problems: Problems) -> str | None:
+    """A plain-text field as it will be shown (the templates escape it): no HTML, no
+    control characters, not absurdly long."""
+    if len(value) > MAX_FIELD:
+        problems.error("Y004", path, line, f"'{name}' is longer than {MAX_FIELD} characters")
+        return None
+    return value if check_plain_text(value, name, path, line, problems) else None
+
+
+_LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 
 def _check(name: str, field: Field, value: Any, line: int, path: Path, problems: Problems):
@@ -116,8 +144,12 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
         return None
     if kind in ("str", "str?"):
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
+            return _text(name, str(value), line, path, problems)
         problems.error("Y004", path, line, f"'{name}' must be a string")
+    elif kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 6:
+            return value
+        problems.error("Y004", path, line, f"'{name}' must be a whole number from 1 to 6")
     elif kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
@@ -135,7 +167,8 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
         problems.error("Y004", path, line, f"'{name}' must be a file path")
     elif kind in ("strlist", "pathlist"):
         if isinstance(value, str) and kind == "strlist":
-            return (value,)
+            text = _text(name, value, line, path, problems)
+            return None if text is None else (text,)
         if not isinstance(value, list):
             problems.error("Y004", path, line, f"'{name}' must be a list")
             return None
@@ -149,6 +182,8 @@ def _check(name: str, field: Field, value: Any, line: int, path: Path, problems:
                 continue
             if kind == "pathlist":
                 item = _manuscript_path(item, item_line, path, problems)
+            else:
+                item = _text(name, item, item_line, path, problems)
             out.append(item)
         return tuple(out)
     return None
@@ -184,6 +219,11 @@ def load_config(path: Path, problems: Problems) -> BookConfig | None:
             values[key] = field.default
     if values.get("language") not in (None, "kk"):
         problems.error("Y007", path, lines["language"], "language must be 'kk' (Kazakh)")
+    url = values.get("licence_url")
+    if url and not _WEB_ADDRESS.match(url):
+        problems.error(
+            "Y004", path, lines["licence_url"], "'licence_url' must be an http(s):// address"
+        )
     size = values.get("page_size")
     if isinstance(size, str) and size not in PAGE_SIZES and not _is_explicit_size(size):
         problems.error("Y008", path, lines["page_size"], f"unknown page size '{size}'")
@@ -197,9 +237,19 @@ def load_config(path: Path, problems: Problems) -> BookConfig | None:
     )
 
 
+_WEB_ADDRESS = re.compile(r"^https?://[^\s<>\"'\\]+$", re.IGNORECASE)
+_LENGTH = re.compile(r"^(\d{1,4}(?:\.\d{1,2})?)(mm|cm|in)$")
+_MM = {"mm": 1.0, "cm": 10.0, "in": 25.4}
+
+
 def _is_explicit_size(size: str) -> bool:
-    """True for a CSS size such as '148mm 210mm'."""
+    """True for a CSS size such as '148mm 210mm', between a playing card and a poster
+    (a zero or a huge page would make the layout fail or never end)."""
     parts = size.split()
-    return len(parts) == 2 and all(
-        p[:-2].replace(".", "", 1).isdigit() and p[-2:] in ("mm", "cm", "in") for p in parts
-    )
+    if len(parts) != 2:
+        return False
+    for part in parts:
+        match = _LENGTH.match(part)
+        if not match or not 50 <= float(match[1]) * _MM[match[2]] <= 1200:
+            return False
+    return True

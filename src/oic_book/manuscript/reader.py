@@ -19,10 +19,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from mdit_py_plugins.attrs import attrs_block_plugin
+from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
 
@@ -41,6 +42,8 @@ from ..model import (
 )
 from . import lint
 from .config import BookConfig, load_config
+from .images import ImageFile
+from .sanitise import CONTROL, check_plain_text, sanitise_tokens
 from .sources import LocatedDict, LocatedList, read_text, read_yaml
 
 ROLES = ("term", "index")
@@ -74,14 +77,29 @@ def slugify(text: str) -> str:
     return slug or "x"
 
 
+# Arabic script (Arabic, Supplement, Extended-A, Presentation Forms A and B): a run of it,
+# spaces and joiners inside included, is marked lang="ar" dir="rtl" wherever it is typed.
+ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+_ARABIC_RUN = re.compile(rf"[{ARABIC}]+(?:[\s\u00a0\u200c\u200d]+[{ARABIC}]+)*")
+RTL_LANGUAGES = frozenset(["ar", "fa", "he", "ps", "ug", "ur", "yi"])
+# A BCP 47 tag as authors write them: en, ar, ru, kk-Latn, en-GB.
+_LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$")
+
+
 def make_parser() -> MarkdownIt:
     """The one Markdown parser of the project."""
     md = (
-        MarkdownIt("commonmark", {"xhtmlOut": True})
+        MarkdownIt("commonmark", {"xhtmlOut": True, "linkify": True})
+        .enable(["table", "linkify"])
         .use(footnote_plugin)
         .use(myst_role_plugin)
         .use(attrs_block_plugin)
+        # `[text]{lang=en}`: a span in another language (attributes on spans only).
+        .use(attrs_plugin, after=(), spans=True, allowed=("lang",))
     )
+    # Bare URLs become links, but only real ones (https://…, www.…, mail addresses):
+    # "README.md" or "т.б." are not web sites.
+    md.linkify.set({"fuzzy_link": False})
     # markdown-it leaves a link to javascript: or file: as plain text, silently; parsed
     # as links, `lint.check_target` reports them at their line, and the build stops.
     md.validateLink = lambda url: True
@@ -109,7 +127,9 @@ def _number_lines(inline: Token) -> None:
 def _typeset(inline: Token) -> None:
     """Apply the Kazakh typographic conventions to the text of one paragraph."""
     kinds = ("text", "myst_role", "softbreak", "hardbreak")
-    children = [c for c in inline.children or () if c.type in kinds]
+    children = [
+        c for c in inline.children or () if c.type in kinds and not (c.meta or {}).get("url")
+    ]
     if not children:
         return
     pieces = []
@@ -141,11 +161,73 @@ class _PartState:
     terms: list[TermUse] = field(default_factory=list)
     index_marks: list[IndexMark] = field(default_factory=list)
     links: list[tuple[str, int]] = field(default_factory=list)  # internal #id links
+    glossary_keys: dict[str, str] = field(default_factory=dict)  # in the glossary only
+    note_lines: dict[str, int] = field(default_factory=dict)
     section_count: int = 0
     block_count: int = 0
+    figures: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    images: list[ImageFile] = field(default_factory=list)
 
 
-def escape_text(text: str) -> str:
+def escape_text(text: str, mark_arabic: bool = True) -> str:
+    """Escape text for HTML: runs of Arabic script marked as Arabic and right-to-left,
+    abbreviations and compounds kept out of hyphenation."""
+    if not mark_arabic or not _ARABIC_RUN.search(text):
+        return _escape_kazakh(text)
+    out, position = [], 0
+    for match in _ARABIC_RUN.finditer(text):
+        out.append(_escape_kazakh(text[position : match.start()]))
+        out.append(
+            f"{language_attributes_open('ar')}{html.escape(match[0], quote=False)}</span>"
+        )
+        position = match.end()
+    out.append(_escape_kazakh(text[position:]))
+    return "".join(out)
+
+
+def language_attributes(lang: str) -> str:
+    """` lang="…" xml:lang="…"` and, for a right-to-left language, ` dir="rtl"`."""
+    direction = ' dir="rtl"' if lang.split("-")[0].lower() in RTL_LANGUAGES else ""
+    value = html.escape(lang)
+    return f' lang="{value}" xml:lang="{value}"{direction}'
+
+
+def language_attributes_open(lang: str) -> str:
+    return f"<span{language_attributes(lang)}>"
+
+
+def is_kazakh(lang: str) -> bool:
+    return lang.split("-")[0].lower() == "kk"
+
+
+def split_arabic(text: str) -> tuple[str, str]:
+    """(text with its Arabic runs blanked out, the Arabic runs): the Kazakh checks see the
+    first, the glyph check sees both."""
+    runs = _ARABIC_RUN.findall(text)
+    if not runs:
+        return text, ""
+    return _ARABIC_RUN.sub(lambda m: " " * len(m[0]), text), " ".join(runs)
+
+
+# Where a printed URL may break: after "//" and ":", before a single "/" and before
+# . , - _ ? # % ~, before and after = and & (the Chicago Manual of Style's rule), so
+# that a break never looks like part of the address.
+_URL_BREAK = re.compile(r"(?<=//)|(?<=:)(?!//)|(?<!/)(?=/(?!/))|(?=[.,\-_?#%~=&])|(?<=[=&])")
+
+
+def breakable_url(url: str) -> str:
+    """A URL as escaped HTML text with <wbr/> break opportunities (never hyphens)."""
+    pieces = [piece for piece in _URL_BREAK.split(url) if piece]
+    return "<wbr/>".join(html.escape(piece, quote=False) for piece in pieces)
+
+
+def shown_address(href: str) -> str:
+    """The address a reader of paper sees: mailto: dropped."""
+    return href[len("mailto:") :] if href.lower().startswith("mailto:") else href
+
+
+def _escape_kazakh(text: str) -> str:
     """Escape text for HTML, keeping abbreviations and compounds out of hyphenation.
 
     pyphen lowercases words, so its patterns cannot tell ЮНЕСКО from a common word; the
@@ -167,53 +249,148 @@ def _render_rules(md: MarkdownIt) -> None:
     """Rules that turn our extensions into the placeholder elements of `model`."""
 
     def text(self, tokens, idx, options, env):
-        return escape_text(tokens[idx].content)
+        token = tokens[idx]
+        meta = token.meta or {}
+        if meta.get("url"):
+            return breakable_url(token.content)
+        return escape_text(token.content, mark_arabic=meta.get("lang", "kk")[:2] != "ar")
 
-    def html_inline(self, tokens, idx, options, env):
-        state: _PartState | None = env.get("part")
-        if state is not None:
-            lint.check_raw_html(
-                tokens[idx].content, state.path, tokens[idx].meta["line"], state.problems
-            )
-        return tokens[idx].content
-
-    def html_block(self, tokens, idx, options, env):
-        state: _PartState | None = env.get("part")
-        if state is not None:
-            line = tokens[idx].map[0] + 1 if tokens[idx].map else 1
-            lint.check_raw_html(tokens[idx].content, state.path, line, state.problems)
-        return tokens[idx].content
+    def raw_html(self, tokens, idx, options, env):
+        return tokens[idx].content  # already judged and rewritten by `sanitise`
 
     def link_open(self, tokens, idx, options, env):
         state: _PartState | None = env.get("part")
         token = tokens[idx]
         href = token.attrGet("href") or ""
-        if state is not None:
-            lint.check_target(href, False, state.path, token.meta["line"], state.problems, "")
+        line = (token.meta or {}).get("line", 1)
+        # No href at all: the sanitiser refused it (javascript:…) and said so.
+        if state is not None and token.attrGet("href") is not None:
+            lint.check_target(href, False, state.path, line, state.problems, "")
             if href.startswith("#"):
-                state.links.append((href[1:], token.meta["line"]))
+                # markdown-it percent-encodes the URL: `#бөлім` arrives as `#%D0%B1…`
+                state.links.append((unquote(href[1:]), line))
+        env["address"] = None
+        if urlsplit(href).scheme.lower() in lint.LINK_SCHEMES:
+            if token.markup in ("autolink", "linkify"):
+                token.attrSet("class", "url")
+            elif _link_text(tokens, idx).strip() != shown_address(href):
+                # Print shows the address after the text, for a reader of paper.
+                env["address"] = href
         return self.renderToken(tokens, idx, options, env)
+
+    def link_close(self, tokens, idx, options, env):
+        address = env.pop("address", None)
+        if address is None:
+            return "</a>"
+        return f'</a><oic-url href="{html.escape(address)}"></oic-url>'
 
     def image(self, tokens, idx, options, env):
         state: _PartState | None = env.get("part")
         token = tokens[idx]
         alt = self.renderInlineAsText(token.children or [], options, env)
         src = token.attrGet("src") or ""
+        title = token.attrGet("title")
         if state is not None:
-            lint.check_target(src, True, state.path, token.meta["line"], state.problems, alt)
-        return (
-            f'<img src="{html.escape(src)}" alt="{html.escape(alt)}"'
-            + (
-                f' title="{html.escape(token.attrGet("title"))}"'
-                if token.attrGet("title")
-                else ""
+            file = lint.check_target(
+                src, True, state.path, token.meta["line"], state.problems, alt
             )
-            + "/>"
+            if file is not None:
+                state.images.append(file)
+                src = f"oic-image:{file.name}"
+        attributes = f'src="{html.escape(src)}" alt="{html.escape(alt)}"'
+        if title and not token.meta.get("figure"):
+            attributes += f' title="{html.escape(title)}"'
+        return f"<img {attributes}/>"
+
+    def paragraph_open(self, tokens, idx, options, env):
+        token = tokens[idx]
+        state: _PartState | None = env.get("part")
+        if token.meta.get("figure") is None or state is None:
+            return block_open(self, tokens, idx, options, env)
+        anchor = f"{state.slug}-fig{len(state.figures) + 1}"
+        state.figures.append(anchor)
+        env["figure"] = anchor
+        return f'<figure class="figure" id="{anchor}">'
+
+    def paragraph_close(self, tokens, idx, options, env):
+        anchor = env.pop("figure", None)
+        if anchor is None or tokens[idx].meta.get("figure") is None:
+            return self.renderToken(tokens, idx, options, env)
+        image = tokens[idx].meta["figure"]
+        caption = image.attrGet("title") or ""
+        label = f'<oic-number kind="figure" ref="{anchor}"></oic-number>'
+        if caption:
+            text = escape_text(typography.typeset([caption])[0])
+            label = f'<span class="caption-label">{label}.</span> {text}'
+        else:
+            label = f'<span class="caption-label">{label}</span>'
+        return f"<figcaption>{label}</figcaption></figure>\n"
+
+    def table_open(self, tokens, idx, options, env):
+        state: _PartState | None = env.get("part")
+        token = tokens[idx]
+        if state is not None and token.meta.get("caption"):
+            anchor = f"{state.slug}-tbl{len(state.tables) + 1}"
+            state.tables.append(anchor)
+            token.attrSet("id", anchor)
+            env["table"] = anchor
+        return block_open(self, tokens, idx, options, env)
+
+    def caption_open(self, tokens, idx, options, env):
+        anchor = env.pop("table", "")
+        return (
+            f'<caption><span class="caption-label"><oic-number kind="table" ref="{anchor}">'
+            "</oic-number>.</span> "
         )
+
+    def cell_open(self, tokens, idx, options, env):
+        # Alignment as a class, not a style attribute: the stylesheets decide the look.
+        token = tokens[idx]
+        style = token.attrGet("style") or ""
+        attributes = ""
+        if token.type == "th_open":
+            attributes += ' scope="col"'
+        for align in ("left", "center", "right"):
+            if f"text-align:{align}" in style:
+                attributes += f' class="align-{align}"'
+        return f"<{token.tag}{attributes}>"
+
+    def span_open(self, tokens, idx, options, env):
+        state: _PartState | None = env.get("part")
+        token = tokens[idx]
+        lang = token.attrGet("lang")
+        # The sanitiser has judged every attribute (a bad lang is H006, reported there).
+        refused = (token.meta or {}).get("refused_attrs", ())
+        if state is not None and lang is None and "lang" not in refused:
+            line = (token.meta or {}).get("line", 1)
+            state.problems.error(
+                "M006", state.path, line, "a [text]{…} span needs lang=…, e.g. {lang=en}"
+            )
+        # The other attributes the sanitiser allowed (id, title, dir) are kept, never lost.
+        kept = "".join(
+            f' {name}="{html.escape(str(value))}"'
+            for name, value in token.attrs.items()
+            if name not in ("lang", "xml:lang") and not (name == "dir" and lang)
+        )
+        if lang is None or not _LANGUAGE_TAG.match(lang):
+            return f"<span{kept}>"
+        attributes = language_attributes(lang)
+        if token.attrGet("dir"):  # the author's direction wins over the language's
+            attributes = re.sub(r' dir="[^"]*"', "", attributes)
+            attributes += f' dir="{html.escape(str(token.attrGet("dir")))}"'
+        return f"<span{attributes}{kept}>"
 
     def footnote_ref(self, tokens, idx, options, env):
         state: _PartState = env["part"]
-        label = tokens[idx].meta["label"]
+        label = note_label(tokens[idx].meta, state.slug)
+        if state.slug == GLOSSARY_SLUG:
+            state.problems.error(
+                "F006",
+                state.path,
+                tokens[idx].meta["line"],
+                "a footnote cannot be in a glossary definition",
+            )
+            return ""
         if label in state.note_numbers:
             state.problems.error(
                 "F004",
@@ -222,6 +399,7 @@ def _render_rules(md: MarkdownIt) -> None:
                 f"footnote [^{label}] is referenced more than once",
             )
         state.note_numbers.setdefault(label, len(state.note_numbers) + 1)
+        state.note_lines.setdefault(label, tokens[idx].meta["line"])
         return f'<oic-note label="{html.escape(label)}"></oic-note>'
 
     def myst_role(self, tokens, idx, options, env):
@@ -231,6 +409,8 @@ def _render_rules(md: MarkdownIt) -> None:
         shown = token.meta.get("shown") or split_role(token.content)[0]
         target = token.meta.get("target") or split_role(token.content)[1]
         text = escape_text(shown)
+        if state.slug == GLOSSARY_SLUG:
+            return _glossary_role(state, name, target, text, line)
         if name == "term":
             entry = state.glossary.get(target)
             if entry is None and target in state.named_terms:
@@ -263,6 +443,7 @@ def _render_rules(md: MarkdownIt) -> None:
         if not token.attrGet("id"):
             state.section_count += 1
             token.attrSet("id", f"{state.slug}-{state.section_count}")
+        set_language(token, state)
         inline = tokens[idx + 1]
         # Rendering the title here would count its roles twice; outlines need text only.
         title = _plain(inline)
@@ -285,18 +466,166 @@ def _render_rules(md: MarkdownIt) -> None:
         if state is not None and not token.hidden and not token.attrGet("id"):
             state.block_count += 1
             token.attrSet("id", f"{state.slug}-b{state.block_count}")
+        set_language(token, state)
         return self.renderToken(tokens, idx, options, env)
 
-    for name in ("paragraph_open", "list_item_open", "blockquote_open"):
+    def list_open(self, tokens, idx, options, env):
+        set_language(tokens[idx], env.get("part"))
+        return self.renderToken(tokens, idx, options, env)
+
+    for name in ("list_item_open", "blockquote_open"):
         md.add_render_rule(name, block_open)
+    for name in ("bullet_list_open", "ordered_list_open"):
+        md.add_render_rule(name, list_open)
+    md.add_render_rule("paragraph_open", paragraph_open)
+    md.add_render_rule("paragraph_close", paragraph_close)
+    md.add_render_rule("table_open", table_open)
+    md.add_render_rule("caption_open", caption_open)
+    md.add_render_rule("th_open", cell_open)
+    md.add_render_rule("td_open", cell_open)
+    md.add_render_rule("span_open", span_open)
+    md.add_render_rule("link_close", link_close)
     md.add_render_rule("text", text)
-    md.add_render_rule("html_inline", html_inline)
-    md.add_render_rule("html_block", html_block)
+    md.add_render_rule("html_inline", raw_html)
+    md.add_render_rule("html_block", raw_html)
     md.add_render_rule("link_open", link_open)
     md.add_render_rule("image", image)
     md.add_render_rule("footnote_ref", footnote_ref)
     md.add_render_rule("myst_role", myst_role)
     md.add_render_rule("heading_open", heading_open)
+
+
+GLOSSARY_SLUG = "glossary"
+
+
+def _glossary_role(state: _PartState, name: str, target: str, text: str, line: int) -> str:
+    """A role inside a glossary definition: {term} links to that entry; {index} has no
+    page of its own to list, so it is refused rather than dropped."""
+    if name == "term":
+        key = state.glossary_keys.get(target)
+        if key is None:
+            if target not in state.named_terms:
+                state.problems.error(
+                    "G003", state.path, line, f"term '{target}' is not in the glossary"
+                )
+            return text
+        return f'<a class="glossref" href="#{key}">{text}</a>'
+    if name == "index":
+        state.problems.error(
+            "M002", state.path, line, "{index} cannot be used in a glossary definition"
+        )
+        return text
+    state.problems.error(
+        "M002", state.path, line, f"unknown role {{{name}}} (known: {', '.join(ROLES)})"
+    )
+    return text
+
+
+def note_label(meta: dict, slug: str) -> str:
+    """The label of a footnote: the author's `[^label]`, or for an inline `^[…]` note one
+    made from its number in the file, with spaces so that no author label can equal it."""
+    label = meta.get("label")
+    return label if label is not None else f"{slug} inline {meta['id'] + 1}"
+
+
+def set_language(token: Token, state: _PartState | None) -> None:
+    """A block's `{lang=…}`: checked, written as lang and xml:lang, with dir for RTL."""
+    lang = token.attrGet("lang")
+    if lang is None:
+        return
+    if not _LANGUAGE_TAG.match(lang):
+        if state is not None:
+            line = token.map[0] + 1 if token.map else 1
+            state.problems.error(
+                "M006",
+                state.path,
+                line,
+                f"'{lint.cut(lang, 40)}' is not a language tag (write e.g. lang=en, lang=ar)",
+            )
+        del token.attrs["lang"]
+        return
+    token.attrSet("xml:lang", lang)
+    if lang.split("-")[0].lower() in RTL_LANGUAGES and token.attrGet("dir") is None:
+        token.attrSet("dir", "rtl")
+
+
+def _link_text(tokens: list[Token], idx: int) -> str:
+    """The plain text of a link, from its opening token to its closing one."""
+    out = []
+    for token in tokens[idx + 1 :]:
+        if token.type == "link_close":
+            break
+        if token.type in ("text", "code_inline"):
+            out.append(token.content)
+    return "".join(out)
+
+
+def _mark_languages(tokens: list[Token]) -> None:
+    """Give every inline child meta `lang` (the language its text is in, from the nearest
+    `{lang=…}` of a block or span, else Kazakh) and `url` (it is the text of a bare URL)."""
+    stack = ["kk"]
+    for token in tokens:
+        if token.nesting == 1:
+            stack.append(token.attrGet("lang") or stack[-1])
+        elif token.nesting == -1 and len(stack) > 1:
+            stack.pop()
+        elif token.type == "inline":
+            inner = [stack[-1]]
+            url = False
+            for child in token.children or ():
+                if child.nesting == 1:
+                    inner.append(child.attrGet("lang") or inner[-1])
+                    url = child.type == "link_open" and child.markup in ("autolink", "linkify")
+                elif child.nesting == -1:
+                    if len(inner) > 1:
+                        inner.pop()
+                    if child.type == "link_close":
+                        url = False
+                child.meta = {**(child.meta or {}), "lang": inner[-1], "url": url}
+
+
+def _mark_figures_and_captions(tokens: list[Token]) -> list[Token]:
+    """An image alone in a paragraph is a figure; a paragraph `: Caption` right after a
+    table is its caption (moved into the table as a <caption>)."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == "paragraph_open" and i + 2 < len(tokens):
+            inline = tokens[i + 1]
+            children = [
+                c
+                for c in inline.children or ()
+                if not (c.type == "text" and not c.content.strip())
+                and c.type not in ("softbreak",)
+            ]
+            if len(children) == 1 and children[0].type == "image":
+                inline.children = children
+                token.meta = {**(token.meta or {}), "figure": children[0]}
+                tokens[i + 2].meta = {**(tokens[i + 2].meta or {}), "figure": children[0]}
+                children[0].meta = {**(children[0].meta or {}), "figure": True}
+        if token.type == "table_close" and i + 3 < len(tokens):
+            opening, inline, closing = tokens[i + 1 : i + 4]
+            first = (inline.children or [None])[0]
+            if (
+                opening.type == "paragraph_open"
+                and inline.type == "inline"
+                and re.match(r":[ \t]", inline.content)
+                and first is not None
+                and first.type == "text"
+            ):
+                first.content = first.content[1:].lstrip()
+                table_start = max(j for j, t in enumerate(out) if t.type == "table_open")
+                out[table_start].meta = {**(out[table_start].meta or {}), "caption": True}
+                opening.type, opening.tag = "caption_open", "caption"
+                closing.type, closing.tag = "caption_close", "caption"
+                out[table_start + 1 : table_start + 1] = [opening, inline, closing]
+                out.append(token)
+                i += 4
+                continue
+        out.append(token)
+        i += 1
+    return out
 
 
 def _plain(inline: Token) -> str:
@@ -310,6 +639,51 @@ def _plain(inline: Token) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             out.append(" ")
     return "".join(out).strip()
+
+
+def _collect_texts(
+    inline: Token, texts: list[tuple[int, str]], other_texts: list[tuple[int, str]]
+) -> None:
+    """Sort the text of a paragraph by what checks it: Kazakh text gets every check,
+    other languages, Arabic runs and code only the glyph check; URLs none."""
+    for child in inline.children or ():
+        line = child.meta["line"]
+        if child.type == "code_inline":
+            other_texts.append((line, child.content))
+        elif child.type in ("text", "myst_role") and not child.meta.get("url"):
+            if is_kazakh(child.meta.get("lang", "kk")):
+                kazakh, arabic = split_arabic(child.content)
+                texts.append((line, kazakh))
+                if arabic:
+                    other_texts.append((line, arabic))
+            else:
+                other_texts.append((line, child.content))
+
+
+def _check_outline(tokens: list[Token], title: int, path: Path, problems: Problems) -> None:
+    """Headings go down one level at a time (## then ###), and a part has a body."""
+    level = 1
+    for token in tokens[title + 3 :]:
+        if token.type != "heading_open":
+            continue
+        new = int(token.tag[1])
+        if new > level + 1:
+            problems.error(
+                "M004",
+                path,
+                token.map[0] + 1 if token.map else 1,
+                f"heading level jumps from {'#' * level} to {'#' * new}; "
+                f"use {'#' * (level + 1)} here",
+            )
+        level = new
+    body = [
+        t
+        for t in tokens[title + 3 :]
+        if t.level == 0 and t.nesting >= 0 and not t.type.startswith("footnote")
+    ]
+    if not body:
+        line = tokens[title].map[0] + 1 if tokens[title].map else 1
+        problems.error("M005", path, line, "the part has a title but no text")
 
 
 def index_headword(entry: GlossaryEntry) -> str:
@@ -332,17 +706,22 @@ def read_part(
     if text is None:
         return None
     env: dict[str, Any] = {}
-    tokens = md.parse(text, env)
-    texts: list[tuple[int, str]] = []  # as typed, for the checks of `check`
+    tokens = _mark_figures_and_captions(md.parse(text, env))
+    _mark_languages(tokens)
+    texts: list[tuple[int, str]] = []  # Kazakh, as typed, for the checks of `check`
+    other_texts: list[tuple[int, str]] = []  # other languages and code: glyphs only
     for token in tokens:
         if token.type == "inline":
             _number_lines(token)
-            texts.extend(
-                (child.meta["line"], child.content)
-                for child in token.children or ()
-                if child.type in ("text", "myst_role")
-            )
+            _collect_texts(token, texts, other_texts)
             _typeset(token)
+        elif token.type in ("fence", "code_block") and token.map:
+            first = token.map[0] + (2 if token.type == "fence" else 1)
+            other_texts.extend(
+                (first + n, line) for n, line in enumerate(token.content.splitlines())
+            )
+    found = sanitise_tokens(tokens, path, problems)
+    refused_notes = _refuse_notes_in_headings(tokens, path, problems, slug)
 
     titles = [i for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h1"]
     if not titles:
@@ -354,9 +733,19 @@ def read_part(
         )
     first = titles[0]
     title_inline = tokens[first + 1]
+    if tokens[first].attrGet("id"):
+        problems.error(
+            "I003",
+            path,
+            tokens[first].map[0] + 1,
+            "a '# Title' cannot take an id: the builder names it (link to the chapter "
+            f"with #{slug})",
+        )
     tokens[first].attrSet("id", slug)
+    _check_outline(tokens, first, path, problems)
 
     state = _PartState(slug, path, problems, glossary, named_terms)
+    state.links.extend(found.links)
     env["part"] = state
     renderer = md.renderer
     options = md.options
@@ -371,7 +760,7 @@ def read_part(
             continue
         if token.type == "footnote_open":
             current_note = notes.setdefault(token.meta["id"], [])
-            note_labels[token.meta["id"]] = token.meta["label"]
+            note_labels[token.meta["id"]] = note_label(token.meta, slug)
             continue
         if token.type == "footnote_close":
             current_note = None
@@ -396,11 +785,10 @@ def read_part(
             for t in note_tokens
             if t.type == "inline"
         )
-        footnotes.append(
-            Footnote(label, state.note_numbers.get(label, 0), paragraphs, defined.get(label, 1))
-        )
+        line = defined.get(label) or state.note_lines.get(label, 1)
+        footnotes.append(Footnote(label, state.note_numbers.get(label, 0), paragraphs, line))
     for label, line in defined.items():
-        if label not in state.note_numbers:
+        if label not in state.note_numbers and label not in refused_notes:
             problems.error("F002", path, line, f"footnote [^{label}] is never referenced")
     for token in tokens:
         if token.type != "inline":
@@ -430,7 +818,38 @@ def read_part(
         links=tuple(state.links),
         path=path,
         line=tokens[first].map[0] + 1,
+        ids=tuple(found.ids),
+        other_texts=tuple(other_texts),
+        figures=tuple(state.figures),
+        tables=tuple(state.tables),
+        images=tuple(state.images),
     )
+
+
+def _refuse_notes_in_headings(
+    tokens: list[Token], path: Path, problems: Problems, slug: str
+) -> set[str]:
+    """A footnote in a heading would be lost from the running head, the contents and the
+    outline, or set in all of them: refused, where it is. Returns the labels refused."""
+    refused = set()
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or i + 1 >= len(tokens):
+            continue
+        inline = tokens[i + 1]
+        kept = []
+        for child in inline.children or ():
+            if child.type == "footnote_ref":
+                refused.add(note_label(child.meta, slug))
+                problems.error(
+                    "F006",
+                    path,
+                    child.meta.get("line", 1),
+                    "a footnote cannot be in a heading; put its call in the text below",
+                )
+            else:
+                kept.append(child)
+        inline.children = kept
+    return refused
 
 
 GLOSSARY_KEYS = {"term", "definition", "expansion", "index"}
@@ -457,6 +876,7 @@ def read_glossary(
         if isinstance(item, dict) and isinstance(item.get("term"), str)
     )
     entries: list[GlossaryEntry] = []
+    valid: list[tuple[LocatedDict, str, str]] = []
     seen: dict[str, int] = {}
     keys: set[str] = set()
     for item, line in zip(data, data.item_lines, strict=True):
@@ -491,6 +911,15 @@ def read_glossary(
                 "Y004", path, item.key_lines["index"], "'index' must be true or false"
             )
             ok = False
+        if isinstance(item.get("definition"), str) and CONTROL.search(item["definition"]):
+            problems.error(
+                "E005", path, item.key_lines["definition"], "control character in 'definition'"
+            )
+            ok = False
+        for name in ("term", "expansion"):
+            if isinstance(item.get(name), str):
+                line = item.key_lines[name]
+                ok = check_plain_text(item[name], name, path, line, problems) and ok
         if not ok:
             continue
         term = item["term"].strip()
@@ -507,23 +936,48 @@ def read_glossary(
         while key in keys:  # two terms that transliterate alike
             key += "-2"
         keys.add(key)
-        definition = item["definition"].strip()
-        tokens = md.parseInline(definition, {})
-        for token in tokens:
-            _number_lines(token)
-            _typeset(token)
+        valid.append((item, term, key))
+    # Definitions are rendered once every key is known: one may refer to a later term.
+    state = _PartState(GLOSSARY_SLUG, path, problems, {}, named)
+    state.glossary_keys = {term: key for _, term, key in valid}
+    for item, term, key in valid:
+        definition_html, links = _definition_html(md, item, state)
         entries.append(
             GlossaryEntry(
                 term=term,
                 key=key,
                 expansion=typography.typeset([item.get("expansion", "").strip()])[0],
-                definition_html=md.renderer.render(tokens, md.options, {"part": None}),
+                definition_html=definition_html,
                 in_index=item.get("index", False),
                 path=path,
                 line=item.key_lines["term"],
+                links=links,
             )
         )
     return sorted(entries, key=lambda e: collation.sort_key(e.term)), named
+
+
+def _definition_html(
+    md: MarkdownIt, item: LocatedDict, state: _PartState
+) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """A glossary definition as inline HTML, judged by the same rules as a chapter."""
+    line = item.key_lines["definition"]
+    # Only the inline token: an inline note `^[…]` would add a footnote block after it.
+    tokens = [t for t in md.parseInline(item["definition"].strip(), {}) if t.type == "inline"]
+    for token in tokens:
+        token.map = [line - 1, line]  # so that problems are reported at the definition
+        _number_lines(token)
+        _typeset(token)
+    found = sanitise_tokens(tokens, state.path, state.problems)
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "image":
+                state.problems.error(
+                    "L005", state.path, child.meta["line"], "an image cannot be in the glossary"
+                )
+        token.children = [c for c in token.children or () if c.type != "image"]
+    state.links = list(found.links)  # and Markdown links, as it renders
+    return md.renderer.render(tokens, md.options, {"part": state}), tuple(state.links)
 
 
 def build_index(parts: tuple[Part, ...]) -> tuple[IndexEntry, ...]:

@@ -12,8 +12,9 @@ from typing import Any
 
 import yaml
 
-from ..errors import Problems
+from ..errors import Problems, shorten
 from ..project import MANUSCRIPT, MAX_TEXT_BYTES, FileTooLarge, OutsideProject, read_file
+from .sanitise import CONTROL
 
 
 def read_bytes(
@@ -57,6 +58,15 @@ def read_text(path: Path, problems: Problems) -> str | None:
         return None
     # A BOM is invisible to authors and breaks the first heading; drop it.
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    for count, match in enumerate(CONTROL.finditer(text)):
+        if count == 10:  # a binary file: ten are enough to say so
+            break
+        line = text.count("\n", 0, match.start()) + 1
+        col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        message = f"control character U+{ord(match[0]):04X} (invisible, and not allowed)"
+        problems.error("E005", path, line, message, col)
+    # Reported once, here: left out, so that no later check reports them again.
+    text = CONTROL.sub("", text)
     return unicodedata.normalize("NFC", text)
 
 
@@ -78,6 +88,20 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that records line numbers and refuses duplicate keys."""
 
     duplicate_keys: list[tuple[Any, int]]
+    # (line, message) of what the schema cannot judge: a key that is a list (left out),
+    # an alias (the whole file is refused: nested aliases can stand for billions of values).
+    refused: list[tuple[int, str]]
+    aliases: list[tuple[int, str]]
+
+    def compose_node(self, parent, index):
+        # An alias makes one value appear in many places (or, nested, billions of
+        # times): a book needs none, and refusing it keeps every value where it is typed.
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            self.aliases.append(
+                (event.start_mark.line + 1, f"YAML aliases (*{event.anchor}) are not supported")
+            )
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
         self.flatten_mapping(node)
@@ -86,6 +110,12 @@ class _Loader(yaml.SafeLoader):
         result.key_lines = {}
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                line = key_node.start_mark.line + 1
+                self.refused.append((line, "a key must be a plain word, not a list or mapping"))
+                continue
             if key in result:
                 self.duplicate_keys.append((key, key_node.start_mark.line + 1))
             result[key] = self.construct_object(value_node, deep=True)
@@ -98,6 +128,18 @@ class _Loader(yaml.SafeLoader):
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
         return result
 
+    def construct_yaml_str(self, node):
+        # NFC, as the files are: a YAML escape (\u0306) could still spell a letter apart.
+        return unicodedata.normalize("NFC", super().construct_yaml_str(node))
+
+    def construct_yaml_int(self, node):
+        # Python refuses to read an integer of more than 4,300 digits; keep the text, for
+        # the schema to judge where it stands.
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
     def construct_yaml_timestamp(self, node):
         # "2026-13-45" looks like a date to YAML but is none: keep the text, so that the
         # schema reports it at its key ("'date' must be a date") instead of crashing.
@@ -108,6 +150,8 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:str", _Loader.construct_yaml_str)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
 
@@ -127,6 +171,8 @@ def read_yaml(path: Path, problems: Problems) -> Any:
         problems.error("Y001", path, line, message, col)
         return None
     loader.duplicate_keys = []
+    loader.refused = []
+    loader.aliases = []
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -141,8 +187,13 @@ def read_yaml(path: Path, problems: Problems) -> Any:
     except RecursionError:
         problems.error("Y001", path, 1, "YAML error: nested too deeply")
         return None
+    except (ValueError, TypeError, OverflowError) as exc:  # a constructor's own error
+        problems.error("Y001", path, 1, f"YAML error: a value cannot be read ({exc})")
+        return None
     finally:
         loader.dispose()
     for key, line in loader.duplicate_keys:
-        problems.error("Y002", path, line, f"duplicate key '{key}'")
-    return data
+        problems.error("Y002", path, line, f"duplicate key '{shorten(str(key), 60)}'")
+    for line, message in loader.refused + loader.aliases:
+        problems.error("Y001", path, line, message)
+    return None if loader.aliases else data
