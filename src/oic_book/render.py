@@ -313,6 +313,13 @@ def render_print_html(
     return Renderer(book, "print", pages).render("book.html", sections=sections, parts=parts)
 
 
+def render_print_runs(book: Book, runs: list[tuple[Part, ...]]) -> list[str]:
+    """The print HTML of each run of parts (a chunk of the layout each, editions/chunks),
+    rendered with one renderer: making one compiles the templates."""
+    renderer = Renderer(book, "print")
+    return [renderer.render("book.html", sections=(), parts=run) for run in runs]
+
+
 def render_print_index(book: Book, page_of: dict[str, int]) -> str:
     """The print edition's index, with the page numbers of the laid-out book."""
     return Renderer(book, "print", PrintPages(page_of=page_of)).render("print_index.html")

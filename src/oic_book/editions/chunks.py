@@ -38,14 +38,14 @@ from ..render import PageMarker, PageStart, PrintPages
 
 log = logging.getLogger("oic_book")
 
-#: About this many pages in a chunk of parts, for books large enough to fill many chunks:
-#: small enough that two chunks in memory stay well under the memory target and a one-word
-#: change lays out little again, large enough that WeasyPrint's cost per document
-#: (style sheets, fonts, PDF writing) is paid rarely.
-CHUNK_PAGES = 40
-#: Characters of Markdown source per printed page, to size chunks before layout (A5, this
-#: book's type: 26,662 characters of chapters make 12 pages).
-CHARS_PER_PAGE = 2200
+#: About this many pages in a chunk of parts (half to twice as many), for books large
+#: enough to fill many chunks: small enough that two chunks in memory stay well under the
+#: memory target and a one-word change lays out little again, large enough that
+#: WeasyPrint's cost per document (style sheets, fonts, PDF writing) is paid rarely.
+CHUNK_PAGES = 32
+#: Characters of the parts' HTML (`Part.body_html`) per printed page, to size chunks
+#: before layout (A5, this book's type: 16,213 characters make 11 pages).
+CHARS_PER_PAGE = 1400
 #: A small book is split into at least this many chunks (one part each, if it has fewer).
 MIN_CHUNKS = 8
 
@@ -98,19 +98,18 @@ def plan(book: Book) -> list[Chunk]:
     """The chunks of the book, in page order.
 
     Parts go together in runs of about `CHUNK_PAGES` pages (fewer in a small book, so
-    that both cores have work). Whether a run ends after a part depends on that part
-    alone, as in content-defined chunking: a part of size s ends its run with probability
-    s / target, decided by a hash of its file's name. So an edit, or a chapter added,
-    moves no cut but its own part's (its cache key aside, every other chunk keeps its
-    key); a run that grows past twice the target is cut anyway.
+    that both cores have work). Whether a run ends after a part depends mostly on that
+    part alone, as in content-defined chunking: past half the target size, a part of size
+    s ends its run with probability s / target, decided by a hash of its file's name; a
+    run never grows past twice the target. So an edit, or a chapter added, moves few cuts
+    but its own part's, and the other chunks keep their cache keys.
     """
     sizes = [max(1, len(part.body_html)) for part in book.parts]
-    total = sum(sizes)
-    pages = max(1, total // CHARS_PER_PAGE)
+    pages = max(1, sum(sizes) // CHARS_PER_PAGE)
     target = min(CHUNK_PAGES, max(1, pages // MIN_CHUNKS)) * CHARS_PER_PAGE
     # A power of two, so that a small edit does not change the size of every chunk.
     target = 2 ** round(math.log2(target))
-    chunks = [Chunk("front", "front")]
+    runs: list[tuple[Part, ...]] = []
     run: list[Part] = []
     reached = 0
     for part, size in zip(book.parts, sizes, strict=True):
@@ -118,13 +117,14 @@ def plan(book: Book) -> list[Chunk]:
         reached += size
         name = part.path.relative_to(book.config.manuscript_dir).as_posix().encode()
         draw = int.from_bytes(hashlib.sha256(name).digest()[:8], "big") / 2**64
-        if draw < size / target or reached >= 2 * target or part is book.parts[-1]:
-            html = render.render_print_html(book, None, (), tuple(run))
-            chunks.append(
-                Chunk(f"parts {run[0].slug}–{run[-1].slug}", "parts", tuple(run), html)
-            )
-            run = []
-            reached = 0
+        if (reached >= target // 2 and draw < size / target) or reached >= 2 * target:
+            runs.append(tuple(run))
+            run, reached = [], 0
+    if run:
+        runs.append(tuple(run))
+    chunks = [Chunk("front", "front")]
+    for run, html in zip(runs, render.render_print_runs(book, runs), strict=True):
+        chunks.append(Chunk(f"parts {run[0].slug}–{run[-1].slug}", "parts", run, html))
     chunks.append(Chunk("glossary", "glossary"))
     if book.index:
         chunks.append(Chunk("index", "index"))

@@ -236,7 +236,7 @@ class ChunkLayouter:
             document, root = layout(
                 html, setup.config, setup.project, self.fetcher, styles=self.styles
             )
-            data = pdf_bytes(document, setup.config)
+            data = pdf_bytes(document, setup.config, _unique_header_ids(f"p{first[0]}-"))
         shift = first[0] - 1
         anchors = {
             anchor: page + shift for anchor, page in pagemap.anchor_pages(document).items()
@@ -256,6 +256,31 @@ class ChunkLayouter:
             pdfua.link_targets_of([root], setup.link_targets),
             tuple(self.fetcher.refused),  # the style sheets' too, fetched before any chunk
         )
+
+
+def _unique_header_ids(prefix: str):
+    """A `write_pdf` finisher that prefixes the /ID of table header cells, and the
+    /Headers of the cells that name them, with `prefix`.
+
+    WeasyPrint 70 names a header cell after the PDF object number of its table
+    (`pdf.tags`, "<number>-<row>-<column>"), unique in one document only: chunks of the
+    book are separate documents until they are merged.
+    """
+    import pydyf
+
+    def finisher(document, pdf) -> None:
+        for obj in pdf.objects:
+            if not isinstance(obj, pydyf.Dictionary) or obj.get("Type") != "/StructElem":
+                continue
+            if obj.get("S") == "/TH" and isinstance(obj.get("ID"), pydyf.String):
+                obj["ID"] = pydyf.String(prefix + str(obj["ID"].string))
+            attributes = obj.get("A")
+            if isinstance(attributes, pydyf.Dictionary) and "Headers" in attributes:
+                attributes["Headers"] = pydyf.Array(
+                    [pydyf.String(prefix + str(h.string)) for h in attributes["Headers"]]
+                )
+
+    return finisher
 
 
 def font_uses(document) -> tuple[FontUse, ...]:
@@ -309,14 +334,16 @@ def pdf_identifier(config: BookConfig) -> bytes:
     return hashlib.sha256(config.identifier.encode()).hexdigest()[:32].encode()
 
 
-def pdf_bytes(document, config: BookConfig) -> bytes:
+def pdf_bytes(document, config: BookConfig, finisher=None) -> bytes:
     """Write the laid-out document to PDF bytes, reproducibly (fixed /ID, no clock)."""
     identifier = pdf_identifier(config)
     # fontTools stamps each font subset's `head.modified` with the clock unless
     # SOURCE_DATE_EPOCH is set (fontTools.misc.timeTools.timestampNow, 4.x): without
     # this, two builds a second apart differ in every embedded font.
     with source_date_epoch(config.build_timestamp()):
-        return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+        return document.write_pdf(
+            pdf_variant="pdf/ua-1", pdf_identifier=identifier, finisher=finisher
+        )
 
 
 @contextmanager

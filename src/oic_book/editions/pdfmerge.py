@@ -7,7 +7,8 @@ WeasyPrint writes each chunk as a tagged PDF/UA-1 file. Merged, in page order:
   otherwise start on the left;
 * **structure tree**: the kids of each chunk's `/Document` element go under one
   `/Document`; the parent tree is numbered again as WeasyPrint numbers it (pages 0…n−1,
-  then the link annotations in page order), and table header ids are made unique;
+  then the link annotations in page order) (table header ids are made unique by the
+  chunks' own PDFs, `pdf._unique_header_ids`);
 * **outline**: the chunks' top-level bookmarks in one chain;
 * **named destinations**: one sorted name tree, so links between chunks (kept by
   `weasyprint_fixes.chunking`) resolve; a link to no destination is reported;
@@ -58,7 +59,7 @@ def merge(
     destinations: list = []
     font_dicts: list = []  # each chunk's /Font resource dictionary, in the output
     after = 0  # the last page so far
-    for number, (chunk, source) in enumerate(zip(chunks, sources, strict=True)):
+    for chunk, source in zip(chunks, sources, strict=True):
         if chunk.first_page != next_right_page(after):
             raise ValueError(f"chunk {chunk.name} starts on page {chunk.first_page}")
         if chunk.first_page == after + 2:
@@ -76,9 +77,7 @@ def merge(
         pages = list(out.pages)[first_index:] if not native else list(out.pages)
         if len(pages) != chunk.page_count:
             raise ValueError(f"chunk {chunk.name}: {len(pages)} pages, not {chunk.page_count}")
-        _collect_structure(
-            source, copy, pages, number, document, page_arrays, annotations, native
-        )
+        _collect_structure(source, copy, pages, document, page_arrays, annotations, native)
         _collect_outline(source, copy, outline_items)
         _collect_destinations(source, copy, destinations)
         fonts = pages[0].obj.Resources.get("/Font") if pages else None
@@ -89,18 +88,14 @@ def merge(
     _write_outline(out, outline_root, outline_items)
     _write_destinations(out, destinations)
     _merge_fonts(out, chunks, font_dicts, fonts_dir, subset or subset_font)
-    out.trailer.ID = pikepdf.Array([pikepdf.String(identifier), pikepdf.String(identifier)])
-    target = io.BytesIO()
-    out.save(
-        target,
-        static_id=True,
-        fix_metadata_version=False,  # leave WeasyPrint's XMP packet as it is
-        compress_streams=True,
-        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    # The second /ID names this content, as WeasyPrint's does (from the chunks': the
+    # merged file is a function of them); static_id keeps what is set here.
+    content = hashlib.md5(usedforsecurity=False)
+    for chunk in chunks:
+        content.update(hashlib.sha256(chunk.pdf).digest())
+    out.trailer.ID = pikepdf.Array(
+        [pikepdf.String(identifier), pikepdf.String(content.hexdigest())]
     )
-    digest = hashlib.md5(target.getvalue(), usedforsecurity=False).hexdigest()
-    # The second /ID names this content, as WeasyPrint's does; qpdf keeps what we set.
-    out.trailer.ID = pikepdf.Array([pikepdf.String(identifier), pikepdf.String(digest)])
     target = io.BytesIO()
     out.save(
         target,
@@ -160,14 +155,13 @@ def _append_blank_page(out, page_arrays: list) -> None:
     page_arrays.append(pikepdf.Array())
 
 
-def _collect_structure(
-    source, copy, pages, number, document, page_arrays, annotations, native
-) -> None:
+def _collect_structure(source, copy, pages, document, page_arrays, annotations, native) -> None:
     """Move the chunk's structure elements under `document`; note the parent-tree entry
     of each page and of each annotation."""
+    import pikepdf
+
     root = source.Root.StructTreeRoot
-    nums = root.ParentTree.Nums
-    entries = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+    entries = dict(pikepdf.NumberTree(root.ParentTree).items())
     kids = root.K[0].K
     if not native:
         for kid in kids:
@@ -184,32 +178,6 @@ def _collect_structure(
                 by_key[int(key)] = annotation
     for key in sorted(by_key):
         annotations.append((by_key[key], copy(entries[key])))
-    _unique_table_ids(kids, copy, number)
-
-
-def _unique_table_ids(kids, copy, number) -> None:
-    """Table header ids are WeasyPrint object numbers, unique only inside one chunk."""
-    # WeasyPrint 70 names a header "<object number>-<row>-<column>"; prefixing the chunk's
-    # number keeps them unique in the book and the cells' /Headers pointing at them.
-    if number == 0:
-        return
-    import pikepdf
-
-    stack = [copy(kid) for kid in kids]
-    while stack:
-        element = stack.pop()
-        if not isinstance(element, pikepdf.Dictionary):
-            continue
-        if "/ID" in element:
-            element.ID = pikepdf.String(f"c{number}-{element.ID}")
-        attributes = element.get("/A")
-        if isinstance(attributes, pikepdf.Dictionary) and "/Headers" in attributes:
-            attributes.Headers = pikepdf.Array(
-                [pikepdf.String(f"c{number}-{header}") for header in attributes.Headers]
-            )
-        stack.extend(
-            kid for kid in element.get("/K", ()) if isinstance(kid, pikepdf.Dictionary)
-        )
 
 
 def _collect_outline(source, copy, outline_items) -> None:
