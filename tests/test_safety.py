@@ -227,14 +227,14 @@ def test_failure_after_the_pdf_leaves_dist_unchanged(tmp_path, monkeypatch):
     project = mini_project(tmp_path / "project")
     dist = previous_dist(project)
     made_pdf = []
-    real_merge = build_module.pdfmerge.merge
+    real_finish = build_module.pdfmerge.Merger.finish
 
-    def merge(*args, **kwargs):
-        data = real_merge(*args, **kwargs)
+    def finish(*args, **kwargs):
+        data = real_finish(*args, **kwargs)
         made_pdf.append(len(data))
         return data
 
-    monkeypatch.setattr(build_module.pdfmerge, "merge", merge)
+    monkeypatch.setattr(build_module.pdfmerge.Merger, "finish", finish)
     # The EPUB is made in a spawned process, which imports its main function afresh:
     # the failing one is in a module of the tests.
     monkeypatch.setattr(build_module, "serve_epub", failing_workers.serve_epub_disk_full)

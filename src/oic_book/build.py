@@ -174,7 +174,13 @@ def build(
             )
         with stage("layout"):
             # In chunks of a few chapters, on both cores; the same pages as one layout.
-            laid_out = chunks.lay_out_book(book, plan, layout_workers, setup, cache)
+            # Each is merged into the PDF as it comes (the "pdf" stage only finishes it).
+            merger = None
+            if "pdf" in formats:
+                merger = pdfmerge.Merger(
+                    project.styles / "fonts", pdf.pdf_identifier(book.config)
+                )
+            laid_out = chunks.lay_out_book(book, plan, layout_workers, setup, cache, merger)
             refused = sorted({url for chunk in laid_out for url in chunk.refused})
             if refused:
                 raise BuildError("refused to fetch: " + ", ".join(refused))
@@ -184,9 +190,7 @@ def build(
         pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
         if "pdf" in formats:
             with stage("pdf"):
-                pdf_data = pdfmerge.merge(
-                    laid_out, project.styles / "fonts", pdf.pdf_identifier(book.config)
-                )
+                pdf_data = merger.finish()
                 link_targets = chunks.merged_link_targets(laid_out)
             del laid_out
             with stage("pdfua"):  # PDF/UA-1: the structure tree completed

@@ -255,17 +255,20 @@ class LayoutError(RuntimeError):
 
 
 def lay_out_book(
-    book: Book, plan: list[Chunk], workers, setup, cache=None, max_workers: int = 2
+    book: Book, plan: list[Chunk], workers, setup, cache=None, merger=None, max_workers: int = 2
 ) -> list[LaidOutChunk]:
     """Every chunk of `plan` laid out (or found in `cache`), in page order.
 
     `workers` is a `workers.Workers` whose processes run `serve_layout`; those already
-    started are used first, and up to `max_workers` in all.
+    started are used first, and up to `max_workers` in all. Each chunk is given to
+    `merger.add` as soon as it is laid out (`merger.reset` if the layout starts again).
     """
     front_count = None
     for _ in range(3):
+        if merger is not None:
+            merger.reset()
         try:
-            return _lay_out(book, plan, workers, setup, cache, max_workers, front_count)
+            return _lay_out(book, plan, workers, setup, cache, merger, max_workers, front_count)
         except _FrontMoved as moved:
             # Never seen: the page numbers' digits changed how the contents break.
             log.info("the front matter takes %d pages, not %d: again", moved.count, moved.was)
@@ -288,10 +291,10 @@ class _StaleCache(Exception):
     pass
 
 
-def _lay_out(book, plan, workers, setup, cache, max_workers, front_count):
+def _lay_out(book, plan, workers, setup, cache, merger, max_workers, front_count):
     from ..workers import ready
 
-    state = _Schedule(book, plan, cache, front_count)
+    state = _Schedule(book, plan, cache, front_count, merger)
     idle = list(workers.started)
     for worker in idle:
         worker.send(setup)
@@ -349,10 +352,13 @@ class _Schedule:
 
     FRONT_DRY = "front (page count)"
 
-    def __init__(self, book: Book, plan: list[Chunk], cache, front_count: int | None) -> None:
+    def __init__(
+        self, book: Book, plan: list[Chunk], cache, front_count: int | None, merger
+    ) -> None:
         self.book = book
         self.plan = plan
         self.cache = cache
+        self.merger = merger
         self.pagination = Pagination(plan)
         self.queue: list[tuple[int, str, str]] = []
         self.html: dict[str, str] = {}  # the HTML of each chunk, once it can be rendered
@@ -400,7 +406,7 @@ class _Schedule:
                 if found is None or found.page_count != count:
                     self._dispatch(index, name, html)
                 else:
-                    self.laid_out[name] = found
+                    self._laid_out(name, found)
                     progress = True
             self._render_late_chunks()
 
@@ -448,9 +454,14 @@ class _Schedule:
     def done(self, name: str, result: LaidOutChunk) -> None:
         if name == self.FRONT_DRY:
             return
-        self.laid_out[name] = result
         if self.cache is not None and not result.refused:
             self.cache.store_laid_out(self.html[name], result)
+        self._laid_out(name, result)
+
+    def _laid_out(self, name: str, result: LaidOutChunk) -> None:
+        self.laid_out[name] = result
+        if self.merger is not None and not result.refused:
+            self.merger.add(result)
 
     def finished(self) -> bool:
         return len(self.laid_out) == len(self.plan)

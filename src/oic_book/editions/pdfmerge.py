@@ -27,8 +27,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .chunks import FontUse, LaidOutChunk, next_right_page
@@ -46,67 +46,157 @@ def merge(
     subset: Callable[[str, bytes, list[int]], bytes] | None = None,
 ) -> bytes:
     """The chunks' PDFs as one PDF/UA-1 file (chunks in any order; merged by page)."""
-    import pikepdf
-
-    chunks = sorted(chunks, key=lambda chunk: chunk.first_page)
-    sources = [pikepdf.open(io.BytesIO(chunk.pdf)) for chunk in chunks]
-    out = sources[0]
-    document = out.Root.StructTreeRoot.K[0]
-    outline_root = out.Root.get("/Outlines")
-    page_arrays: list = []  # the parent tree's entry of each page, in page order
-    annotations: list = []  # (annotation, structure element), in page order
-    outline_items: list = []
-    destinations: list = []
-    font_dicts: list = []  # each chunk's /Font resource dictionary, in the output
-    after = 0  # the last page so far
-    for chunk, source in zip(chunks, sources, strict=True):
-        if chunk.first_page != next_right_page(after):
-            raise ValueError(f"chunk {chunk.name} starts on page {chunk.first_page}")
-        if chunk.first_page == after + 2:
-            _append_blank_page(out, page_arrays)  # the verso left blank before a chunk
-        native = source is out
-        if not native:
-            _detach(source)
-        copy = (lambda obj: obj) if native else _copier(out, source)
-        first_index = len(out.pages)
-        if not native:
-            with warnings.catch_warnings():
-                # The warning is about the destinations and links we carry over below.
-                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-                out.pages.extend(source.pages)
-        pages = list(out.pages)[first_index:] if not native else list(out.pages)
-        if len(pages) != chunk.page_count:
-            raise ValueError(f"chunk {chunk.name}: {len(pages)} pages, not {chunk.page_count}")
-        _collect_structure(source, copy, pages, document, page_arrays, annotations, native)
-        _collect_outline(source, copy, outline_items)
-        _collect_destinations(source, copy, destinations)
-        fonts = pages[0].obj.Resources.get("/Font") if pages else None
-        if fonts is not None:
-            font_dicts.append(fonts)
-        after = chunk.first_page + chunk.page_count - 1
-    _write_parent_tree(out, page_arrays, annotations)
-    _write_outline(out, outline_root, outline_items)
-    _write_destinations(out, destinations)
-    _merge_fonts(out, chunks, font_dicts, fonts_dir, subset or subset_font)
-    # The second /ID names this content, as WeasyPrint's does (from the chunks': the
-    # merged file is a function of them); static_id keeps what is set here.
-    content = hashlib.md5(usedforsecurity=False)
+    merger = Merger(fonts_dir, identifier, subset)
     for chunk in chunks:
-        content.update(hashlib.sha256(chunk.pdf).digest())
-    out.trailer.ID = pikepdf.Array(
-        [pikepdf.String(identifier), pikepdf.String(content.hexdigest())]
-    )
-    target = io.BytesIO()
-    out.save(
-        target,
-        static_id=True,
-        fix_metadata_version=False,  # leave WeasyPrint's XMP packet as it is
-        compress_streams=True,
-        object_stream_mode=pikepdf.ObjectStreamMode.generate,
-    )
-    for source in sources:
-        source.close()
-    return target.getvalue()
+        merger.add(chunk)
+    return merger.finish()
+
+
+@dataclass
+class _Copied:
+    """What one chunk brought into the merged PDF, until the pages are put in order."""
+
+    chunk: LaidOutChunk
+    pages: list  # page dictionaries, not yet in the page tree
+    kids: list  # the structure elements under its /Document
+    page_arrays: list  # the parent tree's entry of each page
+    annotations: list  # (annotation, its structure element), in the chunk's order
+    outline: list  # (top-level bookmark, its /Count)
+    destinations: list  # (name, destination)
+    fonts: object  # its /Font resource dictionary
+
+
+class Merger:
+    """Merges chunks as they are laid out, in any order (`add`), then writes the book
+    (`finish`). Copying a chunk's objects is most of the work, and happens while the
+    other chunks are still being laid out."""
+
+    def __init__(
+        self,
+        fonts_dir: Path,
+        identifier: bytes,
+        subset: Callable[[str, bytes, list[int]], bytes] | None = None,
+    ) -> None:
+
+        self.fonts_dir, self.identifier = fonts_dir, identifier
+        self.subset = subset or subset_font
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every chunk added (the layout starts again)."""
+        import pikepdf
+
+        self.out = pikepdf.new()
+        self.document = self.out.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=pikepdf.Array()
+            )
+        )
+        self.copied: dict[int, _Copied] = {}  # by first page
+        self.version = "1.7"
+
+    def add(self, chunk: LaidOutChunk) -> None:
+        """Copy a laid-out chunk's objects into the merged PDF."""
+        import pikepdf
+
+        out = self.out
+        with pikepdf.open(io.BytesIO(chunk.pdf)) as source:
+            pages = [page.obj for page in source.pages]
+            if len(pages) != chunk.page_count:
+                raise ValueError(
+                    f"chunk {chunk.name}: {len(pages)} pages, not {chunk.page_count}"
+                )
+            _detach(source, pages)
+            copy = _copier(out, source)
+            pages = [copy(page) for page in pages]
+            root = source.Root.StructTreeRoot
+            entries = dict(pikepdf.NumberTree(root.ParentTree).items())
+            kids = [copy(kid) for kid in root.K[0].K]
+            page_arrays = [copy(entries[index]) for index in range(len(pages))]
+            by_key = {}
+            for page in pages:
+                for annotation in page.get("/Annots", ()):
+                    key = annotation.get("/StructParent")
+                    if key is not None:
+                        by_key[int(key)] = annotation
+            annotations = [(by_key[key], copy(entries[key])) for key in sorted(by_key)]
+            outline = []
+            outlines = source.Root.get("/Outlines")
+            item = outlines.get("/First") if outlines is not None else None
+            while item is not None:
+                outline.append((copy(item), int(item.get("/Count", 0))))
+                item = item.get("/Next")
+            destinations = []
+            names = source.Root.get("/Names")
+            dests = names.get("/Dests") if names is not None else None
+            if dests is not None:
+                array = copy(dests.Names)
+                destinations = [(str(array[i]), array[i + 1]) for i in range(0, len(array), 2)]
+            fonts = pages[0].Resources.get("/Font") if pages else None
+            if chunk.first_page == 1:  # the front matter: the book's catalog entries
+                for key, value in source.Root.items():
+                    if key not in ("/Type", "/Pages", "/StructTreeRoot", "/Names", "/Outlines"):
+                        out.Root[key] = copy(value)
+                out.trailer.Info = copy(source.trailer.Info)
+                self.version = source.pdf_version
+        self.copied[chunk.first_page] = _Copied(
+            chunk, pages, kids, page_arrays, annotations, outline, destinations, fonts
+        )
+
+    def finish(self) -> bytes:
+        """The merged PDF's bytes, once every chunk has been added."""
+        import pikepdf
+
+        out = self.out
+        page_arrays: list = []
+        annotations: list = []
+        outline: list = []
+        destinations: list = []
+        after = 0  # the last page so far
+        for first in sorted(self.copied):
+            copied = self.copied[first]
+            if first != next_right_page(after):
+                raise ValueError(f"chunk {copied.chunk.name} starts on page {first}")
+            if first == after + 2:
+                _append_blank_page(out, page_arrays)  # the verso left blank before a chunk
+            for page in copied.pages:
+                out.pages.append(pikepdf.Page(page))
+            for kid in copied.kids:
+                kid.P = self.document
+                self.document.K.append(kid)
+            page_arrays += copied.page_arrays
+            annotations += copied.annotations
+            outline += copied.outline
+            destinations += copied.destinations
+            after = first + copied.chunk.page_count - 1
+        tree = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+        tree.K = pikepdf.Array([self.document])
+        self.document.P = tree
+        out.Root.StructTreeRoot = tree
+        _write_parent_tree(out, page_arrays, annotations)
+        _write_outline(out, outline)
+        _write_destinations(out, destinations)
+        chunks = [self.copied[first].chunk for first in sorted(self.copied)]
+        fonts = [c.fonts for _, c in sorted(self.copied.items()) if c.fonts is not None]
+        _merge_fonts(out, chunks, fonts, self.fonts_dir, self.subset)
+        # The second /ID names this content, as WeasyPrint's does (from the chunks': the
+        # merged file is a function of them); static_id keeps what is set here.
+        content = hashlib.md5(usedforsecurity=False)
+        for chunk in chunks:
+            content.update(hashlib.sha256(chunk.pdf).digest())
+        out.trailer.ID = pikepdf.Array(
+            [pikepdf.String(self.identifier), pikepdf.String(content.hexdigest())]
+        )
+        target = io.BytesIO()
+        out.save(
+            target,
+            static_id=True,
+            fix_metadata_version=False,  # leave WeasyPrint's XMP packet as it is
+            min_version=self.version,
+            compress_streams=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        )
+        return target.getvalue()
 
 
 def _copier(out, source):
@@ -121,11 +211,12 @@ def _copier(out, source):
     return copy
 
 
-def _detach(source) -> None:
-    """Cut the links from a chunk's top-level structure elements and bookmarks up to
-    their roots, so that copying them copies nothing else."""
-    document = source.Root.StructTreeRoot.K[0]
-    for kid in document.K:
+def _detach(source, pages) -> None:
+    """Cut the links from a chunk's pages, top-level structure elements and bookmarks up
+    to their roots, so that copying them copies nothing else."""
+    for page in pages:
+        del page["/Parent"]
+    for kid in source.Root.StructTreeRoot.K[0].K:
         if "/P" in kid:
             del kid["/P"]
     outlines = source.Root.get("/Outlines")
@@ -155,48 +246,6 @@ def _append_blank_page(out, page_arrays: list) -> None:
     page_arrays.append(pikepdf.Array())
 
 
-def _collect_structure(source, copy, pages, document, page_arrays, annotations, native) -> None:
-    """Move the chunk's structure elements under `document`; note the parent-tree entry
-    of each page and of each annotation."""
-    import pikepdf
-
-    root = source.Root.StructTreeRoot
-    entries = dict(pikepdf.NumberTree(root.ParentTree).items())
-    kids = root.K[0].K
-    if not native:
-        for kid in kids:
-            copied = copy(kid)
-            copied.P = document
-            document.K.append(copied)
-    for index in range(len(pages)):
-        page_arrays.append(copy(entries[index]))
-    by_key = {}
-    for page in pages:
-        for annotation in page.obj.get("/Annots", ()):
-            key = annotation.get("/StructParent")
-            if key is not None:
-                by_key[int(key)] = annotation
-    for key in sorted(by_key):
-        annotations.append((by_key[key], copy(entries[key])))
-
-
-def _collect_outline(source, copy, outline_items) -> None:
-    outlines = source.Root.get("/Outlines")
-    item = outlines.get("/First") if outlines is not None else None
-    while item is not None:
-        outline_items.append((copy(item), int(item.get("/Count", 0))))
-        item = item.get("/Next")
-
-
-def _collect_destinations(source, copy, destinations) -> None:
-    names = source.Root.get("/Names")
-    dests = names.get("/Dests") if names is not None else None
-    if dests is None:
-        return
-    array = copy(dests.Names)
-    destinations += [(str(array[i]), array[i + 1]) for i in range(0, len(array), 2)]
-
-
 def _write_parent_tree(out, page_arrays, annotations) -> None:
     """Number the parent tree as WeasyPrint does for one document."""
     import pikepdf
@@ -213,14 +262,13 @@ def _write_parent_tree(out, page_arrays, annotations) -> None:
     )
 
 
-def _write_outline(out, root, items) -> None:
+def _write_outline(out, items) -> None:
     import pikepdf
 
     if not items:
         return
-    if root is None:
-        root = out.make_indirect(pikepdf.Dictionary())
-        out.Root.Outlines = root
+    root = out.make_indirect(pikepdf.Dictionary())
+    out.Root.Outlines = root
     previous = None
     count = 0
     for item, item_count in items:
@@ -250,9 +298,9 @@ def _write_destinations(out, destinations) -> None:
             continue  # the first of two anchors with one name, as WeasyPrint
         names.add(name)
         array += [pikepdf.String(name), destination]
-    if "/Names" not in out.Root:
-        out.Root.Names = pikepdf.Dictionary()
-    out.Root.Names.Dests = out.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(array)))
+    out.Root.Names = pikepdf.Dictionary(
+        Dests=out.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(array)))
+    )
     for page in out.pages:
         for annotation in page.obj.get("/Annots", ()):
             target = annotation.get("/Dest")
