@@ -143,13 +143,10 @@ def build(
     # same bytes everywhere (ebooklib and WeasyPrint ask `mimetypes`).
     mimetypes.knownfiles = []
     outputs: dict[Path, bytes] = {}
-    # Worker processes start first: they import WeasyPrint while the manuscript is read.
-    with (
-        Workers(chunks.serve_layout, "layout") as layout_workers,
-        Workers(serve_epub, "epub") as epub_workers,
-    ):
+    # The layout processes start first: they import WeasyPrint while the manuscript is
+    # read; they end with the layout, to leave their memory to the rest.
+    with Workers(chunks.serve_layout, "layout") as layout_workers:
         layout_workers.start()
-        epub_worker = epub_workers.start() if "epub" in formats else None
         with stage("check"):
             book, problems = check.check_project(project.root)
             failing = problems.errors + (problems.warnings if strict else [])
@@ -161,43 +158,36 @@ def build(
             if refused:
                 raise BuildError("refused to package: " + ", ".join(refused))
             plan = chunks.plan(book)
-            images = {image.name: (image.path, image.media_type) for image in book.images}
-            cache = layout_cache.open_cache(
-                project, {name: p for name, (p, _) in images.items()}
-            )
-            setup = pdf.ChunkSetup(
-                book.config,
-                project,
-                images,
-                pagemap.containers(book),
-                chunks.link_targets(book, plan),
-            )
+            setup = pdf.ChunkSetup.for_book(book, project, chunks.link_targets(book, plan))
+            cache = layout_cache.open_cache(project, book.images)
         with stage("layout"):
             # In chunks of a few chapters, on both cores; the same pages as one layout.
             # Each is merged into the PDF as it comes (the "pdf" stage only finishes it).
             merger = None
             if "pdf" in formats:
-                merger = pdfmerge.Merger(
-                    project.styles / "fonts", pdf.pdf_identifier(book.config)
-                )
+                fonts, identifier = project.styles / "fonts", pdf.pdf_identifier(book.config)
+                merger = pdfmerge.Merger(fonts, identifier)
             laid_out = chunks.lay_out_book(book, plan, layout_workers, setup, cache, merger)
             refused = sorted({url for chunk in laid_out for url in chunk.refused})
             if refused:
                 raise BuildError("refused to fetch: " + ", ".join(refused))
             pages = chunks.print_pages(laid_out)
-        if epub_worker is not None:  # the EPUB is made while the PDF is merged
-            epub_worker.send((book, pages, assets, project))
-        pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
+            pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
+    # The EPUB takes the print edition's page numbers; it is made while the PDF is
+    # finished ("epub" below is the time left to wait for it).
+    with Workers(serve_epub, "epub") as epub_workers:
+        if "epub" in formats:
+            epub_workers.start().send((book, pages, assets, project))
         if "pdf" in formats:
             with stage("pdf"):
                 pdf_data = merger.finish()
-                link_targets = chunks.merged_link_targets(laid_out)
-            del laid_out
             with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                link_targets = chunks.merged_link_targets(laid_out)
                 outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
-        if epub_worker is not None:
+        del merger, laid_out
+        if "epub" in formats:
             with stage("epub"):
-                outputs[out_dir / EPUB_NAME], seconds = epub_worker.receive()
+                outputs[out_dir / EPUB_NAME], seconds = epub_workers.started[0].receive()
             log.info("%-8s %6.2f s (in its own process)", "epubmade", seconds)
     with stage("write"):
         write_atomically(outputs)

@@ -242,9 +242,9 @@ class LayoutCache:
                     path.unlink()
 
 
-def open_cache(project, images: dict[str, Path] | None = None) -> LayoutCache | None:
+def open_cache(project, images=()) -> LayoutCache | None:
     """The layout cache of a `project.Project`, or None if it cannot be used safely;
-    `images` maps the names of the book's images to their files."""
+    `images` are the book's (`model.Image`)."""
     folder = project.root / FOLDER
     # Every folder on the way must be a real one in the project: a `.cache` that is a
     # symbolic link would have the build write elsewhere.
@@ -254,7 +254,8 @@ def open_cache(project, images: dict[str, Path] | None = None) -> LayoutCache | 
         if current.is_symlink() or (current.exists() and not current.is_dir()):
             log.warning("layout cache: %s is not a folder of the project; not used", current)
             return None
-    return LayoutCache(folder, fingerprint(project), project, dict(images or {}))
+    files = {image.name: image.path for image in images}
+    return LayoutCache(folder, fingerprint(project), project, files)
 
 
 def _chunk_to_json(chunk: LaidOutChunk) -> dict:

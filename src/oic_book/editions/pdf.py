@@ -210,6 +210,11 @@ class ChunkSetup:
     containers: dict[str, str]  # ids of print sections → their EPUB document (pagemap)
     link_targets: frozenset[str]  # ids some link of the book points to (pdfua)
 
+    @classmethod
+    def for_book(cls, book, project: Project, link_targets: frozenset[str]) -> ChunkSetup:
+        images = {image.name: (image.path, image.media_type) for image in book.images}
+        return cls(book.config, project, images, pagemap.containers(book), link_targets)
+
 
 class ChunkLayouter:
     """Lays out chunks of one book, one after another, in one process."""
