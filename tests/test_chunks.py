@@ -37,7 +37,7 @@ def books(tmp_path_factory):
     assert book is not None, problems.sorted()
     whole_pdf, whole_pages = pdf.lay_out_in_one_pass(book, project)
     assets = epub.collect_assets(Project.at(project))
-    whole_epub = epub_edition(book, whole_pages, assets, project / "styles" / "fonts")
+    whole_epub = epub_edition(book, whole_pages, assets, Project.at(project))
     result = build(project, project / "dist")
     return {
         "book": book,
