@@ -1,4 +1,5 @@
-# oic-book: `make book` builds dist/oic-book.{pdf,epub}; `make test` runs the suite.
+# oic-book: `make book` builds dist/oic-book.{pdf,epub} and the web edition dist/site/;
+# `make test` runs the suite; `make preview` serves a live preview while you write.
 # Both create the virtualenv in .venv on first use.
 PYTHON ?= python3
 VENV   := .venv
@@ -10,20 +11,27 @@ DIST   := dist
 # make's own prerequisite lists cannot hold file names with spaces or colons, which an
 # author may use ("images/карта 1.png"), so the state is compared in the recipe instead.
 SOURCES_STATE = $(shell find pyproject.toml manuscript styles src \( -name __pycache__ -o -name '*.egg-info' \) -prune -o -printf '%p %s %T@\n' 2>/dev/null | LC_ALL=C sort | cksum)
-OUTPUTS := $(DIST)/oic-book.pdf $(DIST)/oic-book.epub
+OUTPUTS := $(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html
 # The state of the last successful build; written only after it, so a failed build is
 # tried again.
 BUILT  := $(VENV)/.built-sources
 
-.PHONY: book test check spell bench calibre clean patterns
+.PHONY: book site preview test check spell bench calibre clean patterns
 
-book: $(VENV)/.installed
+# The three editions are made by one build: the web edition takes the print edition's page
+# numbers from its layout. `make site` is the same target, by the name of its third output.
+book site: $(VENV)/.installed
 	@state="$(SOURCES_STATE)"; \
 	if [ "$$(cat $(BUILT) 2>/dev/null)" = "$$state" ] && ls $(OUTPUTS) >/dev/null 2>&1; then \
 	  echo "make: the book is up to date ($(OUTPUTS))"; \
 	else \
 	  $(BIN)/oic-book build --strict && echo "$$state" > $(BUILT); \
 	fi
+
+# Live preview on http://127.0.0.1:8000/ (PORT=… to change); Ctrl-C stops it.
+PORT ?= 8000
+preview: $(VENV)/.installed
+	$(BIN)/oic-book serve --port $(PORT)
 
 check: $(VENV)/.installed
 	$(BIN)/oic-book check --strict
@@ -42,6 +50,7 @@ calibre: $(VENV)/.installed-test $(DIST)/oic-book.epub
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/preview.py
 
 patterns: $(VENV)/.installed
 	$(BIN)/python -m oic_book.kazakh.hyphenation --write

@@ -1,20 +1,18 @@
-"""Worker main functions that fail, for tests of what a failed build leaves behind.
+"""Jobs that fail, for tests of what a failed build leaves behind.
 
-Workers are spawned processes (`oic_book.workers`): a monkeypatch in the test process does
-not reach them, so a test hands the build one of these instead; the worker imports it by
-name.
+The EPUB is made in a spawned process (`oic_book.workers.in_background`), which imports
+the job by name: a monkeypatch in the test process does not reach it, so a test hands
+the build one of these (importable) functions instead.
 """
 
 from __future__ import annotations
 
 
-def serve_epub_disk_full(connection) -> None:
-    """An EPUB worker whose writing fails, as on a full disk."""
-    connection.recv()
+def epub_disk_full(*args) -> bytes:
+    """An EPUB whose making fails, as on a full disk."""
     raise OSError("disk full")
 
 
-def serve_epub_interrupted(connection) -> None:
-    """An EPUB worker interrupted while it works."""
-    connection.recv()
+def epub_interrupted(*args) -> bytes:
+    """An EPUB process interrupted while it works."""
     raise KeyboardInterrupt

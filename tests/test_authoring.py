@@ -529,3 +529,50 @@ def test_an_image_in_a_glossary_definition_is_a_located_error(tmp_path):
     assert [(p.code, p.path, p.line) for p in problems.errors] == [
         ("L005", "manuscript/glossary.yaml", 7)
     ]
+
+
+def test_arabic_in_a_heading_is_marked_in_the_contents_too(docs):
+    nav = docs["nav.xhtml"].find(f".//{{{X}}}nav[@id='contents']")
+    spans = [s for s in nav.iter(f"{{{X}}}span") if s.get("lang") == "ar"]
+    assert [text_of(s) for s in spans] == ["السلام"]
+    assert spans[0].get("dir") == "rtl"
+
+
+def test_spelling_sees_only_kazakh_text(tmp_path):
+    from oic_book.kazakh.spelling import _texts
+
+    project = make_project(tmp_path / "p")
+    glossary = project / "manuscript" / "glossary.yaml"
+    glossary.write_text(
+        glossary.read_text().replace(
+            "definition: Халықаралық ұйым.",
+            "definition: Халықаралық ұйым ([United Nations]{lang=en}, الأمم المتحدة).",
+        )
+    )
+    book, problems = check_project(project)
+    assert problems.errors == []
+    seen = " ".join(text for _, _, text in _texts(book))
+    for foreign in ("Organisation", "United", "التعاون", "المتحدة", "coopération"):
+        assert foreign not in seen
+    assert "Халықаралық" in seen and "Кітаптың элементтері" in seen
+
+
+def test_figures_tables_and_arabic_keep_the_pdf_conforming_to_pdf_ua(outputs):
+    import page
+
+    report = page.validate_pdf_bytes(
+        outputs.pdf.read_bytes(), profile=page.ValidationProfile.PDF_UA_1
+    )
+    assert report.is_compliant, sorted({f.rule_id for f in report.failures})
+
+
+def test_the_web_edition_has_every_image_its_pages_show(outputs):
+    site = outputs.path("web")
+    shown = set()
+    for page in site.glob("*.html"):
+        shown |= set(re.findall(r'<img [^>]*src="([^"]+)"', page.read_text(encoding="utf-8")))
+    figures = {s for s in shown if s.startswith("images/") and s != "images/cover.png"}
+    assert len(figures) == 3
+    assert all((site / s).is_file() for s in shown), [
+        s for s in shown if not (site / s).is_file()
+    ]

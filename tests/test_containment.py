@@ -347,7 +347,7 @@ def test_a_sound_build_through_inner_links_opens_nothing_outside(project, tmp_pa
     result = _audited_build(project, out, log)
     assert result.returncode == 0, result.stderr
     assert _opened_outside(log, [project, out]) == []
-    assert sorted(p.name for p in out.iterdir()) == ["oic-book.epub", "oic-book.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == ["oic-book.epub", "oic-book.pdf", "site"]
     reads = {line.split("\t")[1] for line in log.read_text().splitlines()}
     assert any(path.endswith("text/01.md") for path in reads), "the audit saw nothing"
 

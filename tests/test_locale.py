@@ -18,7 +18,8 @@ accessibility_summary
 REQUIRED = _REQUIRED.split()
 
 # Codes and proper names that are written in Latin letters in Kazakh text too.
-LATIN_ALLOWED = {"ISBN", "Noto", "Serif", "Sans", "SIL", "OFL"}
+# Names of fonts, licences and file formats.
+LATIN_ALLOWED = {"ISBN", "Noto", "Serif", "Sans", "SIL", "OFL", "PDF", "EPUB", "JavaScript"}
 
 
 def test_dates() -> None:

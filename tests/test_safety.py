@@ -33,18 +33,26 @@ def mini_project(destination: Path) -> Path:
     return destination
 
 
+OLD_PAGE = b"<!DOCTYPE html><title>old site</title>"
+
+
 def previous_dist(project: Path) -> Path:
     dist = project / "dist"
     dist.mkdir()
     (dist / "oic-book.pdf").write_bytes(OLD_PDF)
     (dist / "oic-book.epub").write_bytes(OLD_EPUB)
+    (dist / "site").mkdir()
+    (dist / "site" / "index.html").write_bytes(OLD_PAGE)
     return dist
 
 
 def assert_untouched(dist: Path) -> None:
     assert (dist / "oic-book.pdf").read_bytes() == OLD_PDF
     assert (dist / "oic-book.epub").read_bytes() == OLD_EPUB
-    assert sorted(p.name for p in dist.iterdir()) == ["oic-book.epub", "oic-book.pdf"]
+    assert [p.name for p in (dist / "site").iterdir()] == ["index.html"]
+    assert (dist / "site" / "index.html").read_bytes() == OLD_PAGE
+    # No temporary file or folder (a half-made site) is left.
+    assert sorted(p.name for p in dist.iterdir()) == ["oic-book.epub", "oic-book.pdf", "site"]
 
 
 # (a) the URL fetcher -------------------------------------------------------------------
@@ -237,7 +245,7 @@ def test_failure_after_the_pdf_leaves_dist_unchanged(tmp_path, monkeypatch):
     monkeypatch.setattr(build_module.pdfmerge.Merger, "finish", finish)
     # The EPUB is made in a spawned process, which imports its main function afresh:
     # the failing one is in a module of the tests.
-    monkeypatch.setattr(build_module, "serve_epub", failing_workers.serve_epub_disk_full)
+    monkeypatch.setattr(build_module, "epub_edition", failing_workers.epub_disk_full)
     with pytest.raises(OSError, match="disk full"):
         build(project, dist)
     assert made_pdf and made_pdf[0] > 1000
@@ -249,6 +257,8 @@ def test_write_atomically_failing_midway_changes_nothing(tmp_path, monkeypatch):
     dist.mkdir()
     (dist / "oic-book.pdf").write_bytes(OLD_PDF)
     (dist / "oic-book.epub").write_bytes(OLD_EPUB)
+    (dist / "site").mkdir()
+    (dist / "site" / "index.html").write_bytes(OLD_PAGE)
     calls = []
     real_fsync = build_module.os.fsync
 
@@ -268,7 +278,7 @@ def test_interrupted_build_leaves_dist_unchanged(tmp_path, monkeypatch):
     project = mini_project(tmp_path / "project")
     dist = previous_dist(project)
 
-    monkeypatch.setattr(build_module, "serve_epub", failing_workers.serve_epub_interrupted)
+    monkeypatch.setattr(build_module, "epub_edition", failing_workers.epub_interrupted)
     with pytest.raises(KeyboardInterrupt):
         build(project, dist)
     assert_untouched(dist)
@@ -288,7 +298,10 @@ def test_two_builds_at_once_both_succeed(tmp_path):
         _, err = run.communicate(timeout=120)
         assert run.returncode == 0, err
         assert "Traceback" not in err
-    assert sorted(p.name for p in dist.iterdir()) == ["oic-book.epub", "oic-book.pdf"]
+    # No temporary file or folder is left; the site is one build's, whole.
+    assert sorted(p.name for p in dist.iterdir()) == ["oic-book.epub", "oic-book.pdf", "site"]
+    assert (dist / "site" / "index.html").read_bytes() != OLD_PAGE
+    assert (dist / "site" / "pagefind" / "pagefind.js").is_file()
     pdf = PdfReader(io.BytesIO((dist / "oic-book.pdf").read_bytes()))
     assert len(pdf.pages) > 1
     with zipfile.ZipFile(dist / "oic-book.epub") as epub:

@@ -1,11 +1,14 @@
 """The pipeline, stage by stage: read → check → render → lay out → write.
 
     manuscript ──► reader ──► model.Book ──► render ──► pdf  ──► dist/oic-book.pdf
-                                                  └──► epub ──► dist/oic-book.epub
+                                                  ├──► epub ──► dist/oic-book.epub
+                                                  └──► web  ──► dist/site/
 
-Outputs are written to temporary files in the output folder and renamed into place only
-when both are complete, so a failed or interrupted build leaves the previous ones as
-they were, and two builds at once never leave a half-written file.
+The EPUB and the web edition take the print edition's page numbers from its layout.
+Outputs are written to temporary files (the site to a temporary folder) in the output
+folder and renamed into place only when all are complete, so a failed or interrupted build
+leaves the previous ones as they were, and two builds at once never leave a half-written
+file.
 """
 
 from __future__ import annotations
@@ -25,16 +28,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import EDITIONS, render
-from .editions import chunks, cover, epub, layout_cache, pagemap, pdf, pdfmerge, pdfua
+from .editions import chunks, cover, epub, layout_cache, pagemap, pdf, pdfmerge, pdfua, web
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
 from .project import Project
-from .workers import Workers
+from .workers import Workers, in_background
 
 log = logging.getLogger("oic_book")
 
-PDF_NAME = "oic-book.pdf"
-EPUB_NAME = "oic-book.epub"
+PDF_NAME = web.PDF_NAME
+EPUB_NAME = web.EPUB_NAME
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,9 @@ class BuildResult:
     warnings: tuple[Problem, ...]
 
     def path(self, fmt: str) -> Path:
-        """The written file of one edition ("pdf", "epub")."""
+        """The written file of one edition ("pdf", "epub"), or the site's folder ("web")."""
+        if fmt == "web":
+            return next(p for p in self.written if p.name == web.SITE_DIR)
         return next(p for p in self.written if p.suffix == f".{fmt}")
 
     @property
@@ -56,6 +61,10 @@ class BuildResult:
     @property
     def epub(self) -> Path:
         return self.path("epub")
+
+    @property
+    def site(self) -> Path:
+        return self.path("web")
 
 
 @contextmanager
@@ -173,36 +182,52 @@ def build(
                 raise BuildError("refused to fetch: " + ", ".join(refused))
             pages = chunks.print_pages(laid_out)
             pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
-    # The EPUB takes the print edition's page numbers; it is made while the PDF is
-    # finished ("epub" below is the time left to wait for it).
-    with Workers(serve_epub, "epub") as epub_workers:
-        if "epub" in formats:
-            epub_workers.start().send((book, pages, assets, project))
-        if "pdf" in formats:
-            with stage("pdf"):
-                pdf_data = merger.finish()
-            with stage("pdfua"):  # PDF/UA-1: the structure tree completed
-                link_targets = chunks.merged_link_targets(laid_out)
-                outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
-        del merger, laid_out
-        if "epub" in formats:
-            with stage("epub"):
-                outputs[out_dir / EPUB_NAME], seconds = epub_workers.started[0].receive()
-            log.info("%-8s %6.2f s (in its own process)", "epubmade", seconds)
-    with stage("write"):
-        write_atomically(outputs)
-        if cache is not None:
-            cache.prune()  # keep what this book is made of, no more
+    # The EPUB and the web edition need only the page numbers: they are made in their own
+    # processes while the PDF is finished ("epub" and "web" below are the time left to
+    # wait for them). The site is made in a hidden folder of out_dir, put in place last.
+    epub_job = epub_edition if "epub" in formats else _nothing
+    site_job = web.stage_site if "web" in formats else _nothing
+    downloads = {
+        label: name for label, name in web.DOWNLOADS.items() if name in _names(formats)
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
+    try:
+        with (
+            in_background("epub", epub_job, book, pages, assets, project) as epub_result,
+            in_background(
+                "web", site_job, book, pages, project, staged_site, downloads
+            ) as site_result,
+        ):
+            if "pdf" in formats:
+                with stage("pdf"):
+                    pdf_data = merger.finish()
+                with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                    link_targets = chunks.merged_link_targets(laid_out)
+                    outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
+            del merger, laid_out
+            if "epub" in formats:
+                with stage("epub"):
+                    outputs[out_dir / EPUB_NAME] = epub_result()
+            if "web" in formats:
+                with stage("web"):
+                    site_result()
+        with stage("write"):
+            written = tuple(outputs)
+            if "web" in formats:  # the site offers copies of the other editions
+                web.write_files(
+                    staged_site, {path.name: data for path, data in outputs.items()}
+                )
+            write_atomically(outputs)
+            if "web" in formats:
+                web.replace_folder(staged_site, out_dir / web.SITE_DIR)
+                written += (out_dir / web.SITE_DIR,)
+            if cache is not None:
+                cache.prune()  # keep what this book is made of, no more
+    finally:
+        shutil.rmtree(staged_site, ignore_errors=True)
     log.info("%d pages", pages_count)
-    return BuildResult(tuple(outputs), pages_count, tuple(problems.warnings))
-
-
-def serve_epub(connection) -> None:
-    """The EPUB worker's main loop (see `workers`): one job, one EPUB."""
-    while (job := connection.recv()) is not None:
-        start = time.perf_counter()
-        data = epub_edition(*job)
-        connection.send((data, time.perf_counter() - start))
+    return BuildResult(written, pages_count, tuple(problems.warnings))
 
 
 def epub_edition(
@@ -221,3 +246,12 @@ def epub_edition(
     return epub.epub_bytes(
         book, documents, assets, book.config.build_timestamp(), pagemap.page_source(book)
     )
+
+
+def _names(formats: tuple[str, ...]) -> set[str]:
+    """The file names of the editions in `formats` that are single files."""
+    return {name for fmt, name in (("pdf", PDF_NAME), ("epub", EPUB_NAME)) if fmt in formats}
+
+
+def _nothing(*args) -> None:
+    """The background job when an edition is not asked for."""

@@ -56,7 +56,7 @@ def _options(parser: argparse.ArgumentParser, suppress: bool) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oic-book",
-        description="Build the Kazakh book on the OIC as a print PDF and an EPUB 3.",
+        description="Build the Kazakh book on the OIC as a print PDF, an EPUB 3 and a web edition.",
     )
     parser.add_argument("--version", action="version", version=f"oic-book {__version__}")
     _options(parser, suppress=False)
@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     _options(common, suppress=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build = commands.add_parser(
-        "build", parents=[common], help="check the manuscript, then write the PDF and EPUB"
+        "build",
+        parents=[common],
+        help="check the manuscript, then write the PDF, the EPUB and the web edition",
     )
     build.add_argument(
         "-o", "--out", type=Path, default=None, help="output folder (default: PROJECT/dist)"
@@ -77,6 +79,25 @@ def _parser() -> argparse.ArgumentParser:
         dest="formats",
         help="build only this edition (repeatable; default: all). The EPUB still takes "
         "its page numbers from the print layout.",
+    )
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="live preview: serve the web edition, rebuild it on every save, reload the browser",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any)")
+    serve.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder; the preview goes to OUT/preview (default: PROJECT/dist)",
+    )
+    serve.add_argument(
+        "--no-pdf", action="store_true", help="do not build the PDF and EPUB in the background"
     )
     check = commands.add_parser(
         "check", parents=[common], help="check the manuscript and report every problem"
@@ -126,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "serve":
+            return _serve(args)
         return _build(args)
     except (BookError, BuildError) as exc:
         if isinstance(exc, BookError):
@@ -192,6 +215,13 @@ def _build(args) -> int:
     )
     _report(result.warnings)
     if not args.quiet:
-        written = " and ".join(os.path.relpath(path) for path in result.written)
+        written = ", ".join(os.path.relpath(path) for path in result.written)
         print(f"oic-book: wrote {written} ({result.pages} pages)", file=sys.stderr)
     return 0
+
+
+def _serve(args) -> int:
+    from .serve import serve
+
+    out = args.out or args.project / "dist"
+    return serve(args.project, out, host=args.host, port=args.port, pdf=not args.no_pdf)

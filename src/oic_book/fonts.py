@@ -21,7 +21,7 @@ import tinycss2
 from .project import STYLES, read_file
 
 FACES_STYLESHEET = "base.css"
-STYLESHEETS = ("base.css", "print.css", "epub.css")
+STYLESHEETS = ("base.css", "print.css", "epub.css", "web.css")
 MEDIA_TYPES = {
     ".ttf": "font/ttf",
     ".otf": "font/otf",

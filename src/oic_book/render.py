@@ -1,4 +1,4 @@
-"""One Jinja2 template set → the print HTML and the EPUB's XHTML documents.
+"""One Jinja2 template set → the print HTML, the EPUB's XHTML and the web edition's pages.
 
 Per-output differences live in the templates (the `output` flag and `macros.html`) and in
 the CSS layers; this module only supplies the context: labels, link targets and, once
@@ -8,6 +8,7 @@ the print edition has been laid out, its page numbers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -18,10 +19,10 @@ from markupsafe import Markup
 
 from . import fonts
 from .kazakh import locale
-from .manuscript.reader import breakable_url, shown_address
+from .manuscript.reader import breakable_url, escape_text, shown_address
 from .model import Book, Heading, IndexEntry, Occurrence, Part
 
-Output = Literal["print", "epub"]
+Output = Literal["print", "epub", "web"]
 
 _PLACEHOLDER = re.compile(
     # The word before a note call comes with it: the call must never begin a line.
@@ -82,8 +83,12 @@ class Document:
     properties: tuple[str, ...] = ()
 
 
+@functools.cache
 def make_environment() -> jinja2.Environment:
-    """The single Jinja environment: package templates, autoescape on, strict names."""
+    """The single Jinja environment: package templates, autoescape on, strict names.
+
+    One per process: it keeps the compiled templates, which cost more than rendering a
+    short book (the live preview renders the web edition on every save)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("oic_book", "templates"),
         autoescape=True,
@@ -93,7 +98,19 @@ def make_environment() -> jinja2.Environment:
     )
     # A web address as text that breaks only at <wbr/> points (never with a hyphen).
     env.filters["url"] = lambda url: Markup(breakable_url(str(url)))
+    env.filters["second_copy"] = second_copy
+    # Plain text as the body sets it: a run of Arabic marked lang="ar" dir="rtl".
+    env.filters["text"] = lambda text: Markup(escape_text(str(text)))
     return env
+
+
+_ID_ATTRIBUTE = re.compile(r'\sid="[^"]*"')
+
+
+def second_copy(html: str) -> Markup:
+    """Markup shown a second time on the same page (the web edition's side notes): without
+    its ids, which must stay unique, and with its links out of the keyboard's tab order."""
+    return Markup(_ID_ATTRIBUTE.sub("", str(html)).replace("<a ", '<a tabindex="-1" '))
 
 
 def document_names(book: Book) -> dict[str, str]:
@@ -191,6 +208,7 @@ class Renderer:
         self.doc_of = document_names(book)
         self.macros = self.env.get_template("macros.html").make_module({"labels": self.labels})
         self.notes = {n.label: n for part in book.parts for n in part.footnotes}
+        self.part_of = {f"{part.slug}.xhtml": part for part in book.parts}
         self.numbers = book.numbers()
         timestamp = dt.datetime.fromtimestamp(book.config.build_timestamp(), dt.UTC)
         self.context = {
@@ -209,18 +227,31 @@ class Renderer:
             "print_page": self.print_page,
             "index_refs": self.index_refs,
             "page_list": self.pages.markers,
+            "ref_label": self.ref_label,
             "toc": lambda part: toc_entries(part.headings, book.config.toc_depth),
             "stylesheets": [],
         }
 
     def href(self, target: str) -> str:
-        """A link to an id: in-document for print, document#id for the EPUB."""
+        """A link to an id: in-document for print, document#id for the EPUB and the web."""
         if self.output == "print":
             return f"#{target}"
         doc = self.doc_of.get(target)
         if doc is None:
             return f"#{target}"
-        return doc if doc == f"{target}.xhtml" else f"{doc}#{target}"
+        name = web_name(doc) if self.output == "web" else doc
+        return name if doc == f"{target}.xhtml" else f"{name}#{target}"
+
+    def ref_label(self, anchor: str) -> str:
+        """The text of a link to a place in the book: its printed page if known, else (the
+        web edition before the PDF is laid out) the chapter that holds it."""
+        page = self.page_of(anchor)
+        if page:
+            return page
+        part = self.part_of.get(self.doc_of.get(anchor, ""))
+        if part is None:
+            return ""
+        return self.labels["chapter"].format(n=part.number) if part.number else part.title
 
     def page_of(self, anchor: str) -> str:
         """The printed page of an anchor, as text ('' before the layout is known)."""
@@ -246,9 +277,17 @@ class Renderer:
         ]
 
     def index_refs(self, entry: IndexEntry) -> list[PageRef]:
-        """Page references of an index entry; one link per occurrence before layout."""
+        """Page references of an index entry; one link per occurrence before layout (the
+        web edition, which has no pages then, links to the first occurrence in each part,
+        labelled with the part)."""
         if self.pages.page_of:
             return merge_pages(entry.occurrences, self.pages.page_of)
+        if self.output == "web":
+            first = {occ.part: occ.anchor for occ in reversed(entry.occurrences)}
+            return [
+                PageRef(self.ref_label(a), a)
+                for a in dict.fromkeys(first[occ.part] for occ in entry.occurrences)
+            ]
         return [PageRef("", occ.anchor) for occ in entry.occurrences]
 
     def expand(self, body_html: str) -> Markup:
@@ -326,6 +365,20 @@ def render_print_index(book: Book, page_of: dict[str, int]) -> str:
 
 
 EPUB_STYLESHEETS = ["styles/base.css", "styles/epub.css"]
+WEB_STYLESHEETS = ["styles/base.css", "styles/web.css"]
+
+# The web edition's pages are named after the EPUB's documents, except these: the title
+# page and the contents make its home page, and the index must not be taken for it.
+_WEB_NAMES = {
+    "titlepage.xhtml": "index.html",
+    "nav.xhtml": "index.html",
+    "index.xhtml": "index-of-names.html",
+}
+
+
+def web_name(doc: str) -> str:
+    """The web page that holds what the EPUB document `doc` holds."""
+    return _WEB_NAMES.get(doc) or doc.removesuffix(".xhtml") + ".html"
 
 
 def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[Document]:
@@ -367,3 +420,161 @@ def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[D
     if book.index:
         docs.append(document("index.xhtml", labels["index"], "index", "backmatter"))
     return docs
+
+
+def render_web_pages(
+    book: Book,
+    pages: PrintPages | None = None,
+    downloads: dict[str, str] | None = None,
+    memo: dict | None = None,
+) -> list[Document]:
+    """Every page of the web edition: the reading order first (each with previous/next
+    links), then the pages outside it (the print pages, search).
+
+    `downloads` maps a label's key ("download_pdf") to the file the site offers. `memo`,
+    kept by the live preview between two saves, holds each page as last rendered, keyed
+    by what it is rendered from (`_web_page_key`): only the pages that changed are
+    rendered again (a 1,000-page book has 300 pages; a save changes one or a few).
+    """
+    renderer = Renderer(book, "web", pages)
+    downloads = downloads or {}
+    fresh: dict = {}
+    labels = renderer.labels
+    reading: list[tuple[str, str, list[str], dict[str, object]]] = [
+        ("index.html", book.config.title, ["titlepage", "contents"], {}),
+        ("imprint.html", labels["imprint"], ["imprint"], {}),
+    ]
+    for part in book.parts:
+        title = part.title
+        if part.number:
+            title = f"{labels['chapter'].format(n=part.number)}. {part.title}"
+        reading.append((f"{part.slug}.html", title, ["part"], {"part": part}))
+    if book.glossary:
+        reading.append(("glossary.html", labels["glossary"], ["glossary"], {}))
+    if book.index:
+        reading.append((web_name("index.xhtml"), labels["index"], ["index"], {}))
+    extra = [("search.html", labels["search"], ["search"], {})]
+    if renderer.pages.markers:
+        extra.insert(0, ("pages.html", labels["page_list"], ["pagelist"], {}))
+    docs = []
+    shared = _web_shared_key(book, renderer, downloads) if memo is not None else None
+    for number, (name, title, sections, context) in enumerate(reading + extra):
+        in_order = number < len(reading)
+        previous = reading[number - 1] if in_order and number > 0 else None
+        following = reading[number + 1] if number + 1 < len(reading) else None
+        key = None
+        if memo is not None:
+            neighbours = (previous and previous[:2], in_order and following and following[:2])
+            key = (
+                shared,
+                name,
+                title,
+                neighbours,
+                _web_page_key(book, renderer, context, sections),
+            )
+            if key in memo:
+                fresh[key] = memo[key]
+                docs.append(memo[key])
+                continue
+        html = renderer.render(
+            "web.html",
+            doc_title=title if name == "index.html" else f"{title} · {book.config.title}",
+            page_name=name,
+            page_title=title,
+            sections=[f"sections/{section}.html" for section in sections],
+            previous=previous and {"href": previous[0], "title": previous[1]},
+            next=following and in_order and {"href": following[0], "title": following[1]},
+            downloads=downloads,
+            web_pages=[
+                {"label": m.label, "href": _web_href(m.href)} for m in renderer.pages.markers
+            ],
+            stylesheets=WEB_STYLESHEETS,
+            **context,
+        )
+        docs.append(Document(name, title, html))
+        if key is not None:
+            fresh[key] = docs[-1]
+    if memo is not None:
+        memo.clear()  # only this version of each page
+        memo.update(fresh)
+    return docs
+
+
+def _web_shared_key(book: Book, renderer: Renderer, downloads: dict[str, str]) -> tuple:
+    """What every web page shows of the book: its header, footer and navigation."""
+    pages = renderer.pages
+    return (
+        repr(book.config),  # every field of book.yaml (it holds a dict: not hashable)
+        bool(book.glossary),
+        bool(book.index),
+        (tuple(pages.page_of.items()), pages.markers, pages.starts),
+        tuple(downloads.items()),
+    )
+
+
+def _web_page_key(book: Book, renderer: Renderer, context: dict, sections: list[str]) -> tuple:
+    """What a web page's own sections are rendered from (see `render_web_pages`).
+
+    Parts count by identity: the preview's reader keeps the same (frozen) object for an
+    unchanged file, and hashing the content of 300 parts on every save would cost more
+    than it saves. The memo's entries keep the parts they were made from (`_Held`), so an
+    id cannot be taken by a new object while its entry lives.
+    """
+    parts = book.parts
+    key: list = []
+    for section in sections:
+        if section == "part":
+            part = context["part"]
+            # Its links to other parts depend on where their targets are.
+            targets = tuple(renderer.doc_of.get(target) for target, _ in part.links)
+            key.append((_Held(part), targets))
+        elif section == "contents":
+            key.append(
+                tuple(
+                    (
+                        p.slug,
+                        p.number,
+                        p.title,
+                        tuple(h.title for h in p.headings if h.level == 2),
+                    )
+                    for p in parts
+                )
+            )
+        elif section == "glossary":  # the entries, and the first use of each in each part
+            uses = tuple(
+                (p.slug, tuple(u.anchor for u in p.terms if u.first_in_part)) for p in parts
+            )
+            key.append((tuple(map(repr, book.glossary)), uses))
+        elif section == "index":  # made from the parts' marks
+            key.append(
+                tuple(
+                    (
+                        p.slug,
+                        p.number,
+                        p.title,
+                        tuple((m.headword, m.anchor) for m in p.index_marks),
+                    )
+                    for p in parts
+                )
+            )
+    return tuple(key)
+
+
+class _Held:
+    """A key that compares an object by identity, and holds it (see `_web_page_key`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Held) and other.value is self.value
+
+
+def _web_href(epub_href: str) -> str:
+    doc, _, fragment = epub_href.partition("#")
+    return f"{web_name(doc)}#{fragment}" if fragment else web_name(doc)

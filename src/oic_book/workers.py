@@ -9,7 +9,8 @@ A worker runs `serve(connection)`, which answers the parent's messages until it 
 None, with the parent's temporary folder (`tempfile.tempdir`, the build's private one)
 and its list of `mimetypes` files. If the parent dies, the kernel
 sends the worker SIGTERM (Linux `PR_SET_PDEATHSIG`); leaving `Workers` stops every worker,
-and kills those that do not stop.
+and kills those that do not stop, with anything they started (each worker leads its own
+process group).
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
-from typing import Self
+from typing import Self, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger("oic_book")
 
@@ -67,20 +72,15 @@ class Worker:
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the worker to finish; kill it if it does not within `timeout` seconds."""
         if self.process.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.send(None)
-            except OSError:
-                pass
             self.process.join(timeout)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.connection.close()
-        self.process.close()
+        self.kill()
 
     def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
+        """Kill the worker and whatever it started (its process group), and wait."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.join()
         self.connection.close()
         self.process.close()
@@ -119,6 +119,36 @@ class Workers:
         self.started = []
 
 
+@contextmanager
+def in_background(name: str, function: Callable[..., T], *args) -> Iterator[Callable[[], T]]:
+    """Run `function(*args)` in a spawned process; yield a call that waits for its result
+    (and logs how long the process worked, as "`name`made").
+
+    `function` is sent by name: it must be a module's top-level function. Leaving the
+    block by an exception or an interruption kills the process; either way no process
+    outlives the block.
+    """
+    with Workers(_serve_call, name) as workers:
+        worker = workers.start()
+        worker.send((function, args))
+
+        def result() -> T:
+            value, seconds = worker.receive()
+            log.info("%-8s %6.2f s (in its own process)", f"{name}made", seconds)
+            return value
+
+        yield result
+
+
+def _serve_call(connection: Connection) -> None:
+    """A worker that makes one call: `(function, args)` → `(result, seconds)`."""
+    while (job := connection.recv()) is not None:
+        function, args = job
+        start = time.perf_counter()
+        value = function(*args)
+        connection.send((value, time.perf_counter() - start))
+
+
 def ready(workers: list[Worker], timeout: float | None = None) -> Iterator[Worker]:
     """The workers that have a message waiting (or have died), as soon as any has."""
     by_connection = {worker.connection: worker for worker in workers}
@@ -149,8 +179,9 @@ def _die_with_parent() -> None:
 def _run(serve: Callable, inherited: tuple, connection: Connection) -> None:
     """The worker's main function: `serve` until the parent says stop."""
     _die_with_parent()
-    # Ctrl-C goes to the whole process group; the parent decides, and stops us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A process group of its own: Ctrl-C reaches the build, which decides and stops its
+    # workers; and killing the group ends what a worker started too (pagefind, say).
+    os.setpgid(0, 0)
     tempfile.tempdir, mimetypes.knownfiles = inherited
     try:
         serve(connection)

@@ -169,7 +169,11 @@ def _text_slots(element) -> list[tuple[object, str, str]]:
 
 
 def _is_noteref(node) -> bool:
-    return node.get(f"{{{EPUB_NS}}}type") == "noteref"
+    """A note reference, or the web edition's copy of the note beside it: text that is not
+    on the printed line."""
+    return node.get(f"{{{EPUB_NS}}}type") == "noteref" or "sidenote" in (
+        node.get("class") or ""
+    ).split(" ")
 
 
 def _marker(number: int):
@@ -257,19 +261,23 @@ def insert_page_markers(documents: list[Document], starts: tuple[PageStart, ...]
             out.append(doc)
             continue
         root = etree.fromstring(doc.xhtml.encode("utf-8"))
-        ids = {el.get("id"): el for el in root.iter() if el.get("id")}
-        searched_from: dict[str, int] = {}
-        for start in by_doc[doc.name]:
-            element = ids.get(start.block_id)
-            if element is None:
-                raise ValueError(
-                    f"page {start.number}: no element #{start.block_id} in {doc.name}"
-                )
-            searched_from[start.block_id] = _insert(
-                element, start.words, start.number, searched_from.get(start.block_id, 0)
-            )
+        mark_pages(root, by_doc[doc.name], doc.name)
         xhtml = etree.tostring(
             root, encoding="utf-8", xml_declaration=True, doctype="<!DOCTYPE html>"
         ).decode("utf-8")
         out.append(Document(doc.name, doc.title, xhtml, doc.properties))
     return out
+
+
+def mark_pages(root, starts: list[PageStart], name: str) -> None:
+    """Insert a page-break marker for each of `starts` into the parsed document `root`
+    (the EPUB's and the web edition's documents alike)."""
+    ids = {el.get("id"): el for el in root.iter() if el.get("id")}
+    searched_from: dict[str, int] = {}
+    for start in starts:
+        element = ids.get(start.block_id)
+        if element is None:
+            raise ValueError(f"page {start.number}: no element #{start.block_id} in {name}")
+        searched_from[start.block_id] = _insert(
+            element, start.words, start.number, searched_from.get(start.block_id, 0)
+        )

@@ -17,16 +17,19 @@ from ..model import Book
 
 DICTIONARY = "kk_KZ"
 _TAG = re.compile(r"<[^>]+>")
+# Text marked as another language ({lang=en}, an Arabic run): only Kazakh is spell-checked.
+_FOREIGN = re.compile(r'<(\w+)\b[^>]*\slang="(?!kk\b)[^"]*"[^>]*>.*?</\1>', re.DOTALL)
 
 
 def _texts(book: Book) -> list[tuple[Path, int, str]]:
+    # part.texts is the Kazakh text of every paragraph and heading, titles included
     texts = [(part.path, line, text) for part in book.parts for line, text in part.texts]
-    texts += [(part.path, part.line, part.title) for part in book.parts]
     texts += [
         (
             entry.path,
             entry.line,
-            f"{entry.term} {entry.expansion} {_TAG.sub(' ', entry.definition_html)}",
+            f"{entry.term} {entry.expansion} "
+            + _TAG.sub(" ", _FOREIGN.sub(" ", entry.definition_html)),
         )
         for entry in book.glossary
     ]

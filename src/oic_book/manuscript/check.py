@@ -9,6 +9,7 @@ the shipped fonts, typography, and (on request) spelling.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -25,7 +26,18 @@ from .sources import read_bytes
 _ALWAYS_NEEDED = "«»“”–—‑\u00a0.…0123456789"
 
 
-def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Problems]:
+@dataclass
+class CheckCache:
+    """What `oic-book serve` keeps between two checks of the same project, so that a save
+    re-reads and re-checks only the files that changed (see `reader.read_manuscript`)."""
+
+    parts: dict = field(default_factory=dict)
+    texts: dict = field(default_factory=dict)
+
+
+def check_project(
+    project: Path, spell: bool = False, cache: CheckCache | None = None
+) -> tuple[Book | None, Problems]:
     """Read and check the manuscript of `project`; the book is None if there are errors."""
     problems = Problems(project)
     config = load_config(project / "manuscript" / "book.yaml", problems)
@@ -36,12 +48,18 @@ def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Prob
     check_part_files(config, problems)
     if len(problems.errors) > errors_before:
         return None, problems
-    manuscript = read_manuscript(config, problems)
+    manuscript = read_manuscript(config, problems, cache.parts if cache else None)
     book = manuscript.book
     if manuscript.complete:  # with a part missing, ids and term uses would be made up
         check_ids_and_links(book, problems)
         check_glossary_use(book, problems)
-    check_text(book, project / "styles", problems, manuscript.glossary_terms)
+    check_text(
+        book,
+        project / "styles",
+        problems,
+        manuscript.glossary_terms,
+        cache.texts if cache else None,
+    )
     if spell:
         from ..kazakh.spelling import check_spelling
 
@@ -49,7 +67,7 @@ def check_project(project: Path, spell: bool = False) -> tuple[Book | None, Prob
     return (None if problems.errors else book), problems
 
 
-STYLESHEETS = ("base.css", "print.css", "epub.css")
+STYLESHEETS = ("base.css", "print.css", "epub.css", "web.css")
 
 
 def css_references(text: str) -> Iterator[tuple[str, str, int]]:
@@ -223,15 +241,19 @@ def check_glossary_use(book: Book, problems: Problems) -> None:
 
 
 def check_text(
-    book: Book, styles_dir: Path, problems: Problems, terms: frozenset[str] | None
+    book: Book,
+    styles_dir: Path,
+    problems: Problems,
+    terms: frozenset[str] | None,
+    cache: dict | None = None,
 ) -> None:
     """Abbreviations, glyphs and typography of everything the author typed.
 
     `terms` are all the terms the glossary names, even in malformed entries; without a
     readable glossary (None) abbreviations are not checked, as every one would be reported.
+    `cache` keeps the problems of each file's text, for a caller that checks again (the
+    live preview): only the texts that changed are checked again.
     """
-    glossary_ok = terms is not None
-    terms = terms or frozenset()
     try:
         covered = fonts.coverage(styles_dir)
     except OutsideProject as exc:
@@ -244,34 +266,31 @@ def check_text(
         return
     # As characters plus "\n", so that each line's uncovered ones are one set difference.
     covered_chars = frozenset(map(chr, covered)) | {"\n"}
-    missing_abbreviations: set[tuple[Path, int, str]] = set()
-    for part in book.parts:
-        for line, text in part.other_texts:
-            missing = set(text) - covered_chars
-            if missing:
-                report_missing_glyphs(text, missing, part.path, line, problems)
-    sources = [(part.path, part.texts) for part in book.parts]
+    # (path, texts checked for glyphs only, texts checked for glyphs and abbreviations)
+    sources = [(part.path, part.other_texts, part.texts) for part in book.parts]
     sources += [
-        (entry.path, ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),))
+        (
+            entry.path,
+            (),
+            ((entry.line, f"{entry.term} {entry.expansion} {entry.definition_html}"),),
+        )
         for entry in book.glossary
     ]
-    for path, texts in sources:
-        for line, text in texts:
-            for abbreviation in lint.abbreviations(text) if glossary_ok else ():
-                if (
-                    abbreviation not in terms
-                    and (path, line, abbreviation) not in missing_abbreviations
-                ):
-                    missing_abbreviations.add((path, line, abbreviation))
-                    problems.error(
-                        "A001",
-                        path,
-                        line,
-                        f"abbreviation '{abbreviation}' is not in the glossary",
-                    )
-            missing = set(text) - covered_chars
-            if missing:
-                report_missing_glyphs(text, missing, path, line, problems)
+    if cache is None:
+        for source in sources:
+            _check_source(source, covered_chars, terms, problems)
+    else:
+        found: dict = {}
+        for source in sources:
+            key = (source, terms, covered)
+            if key not in cache:
+                own = Problems(problems.root)
+                _check_source(source, covered_chars, terms, own)
+                cache[key] = own.items
+            found[key] = cache[key]
+            problems.items.extend(cache[key])
+        cache.clear()  # keep only this version of each file
+        cache.update(found)
     for char in _ALWAYS_NEEDED:
         if ord(char) not in covered:
             problems.error(
@@ -280,6 +299,26 @@ def check_text(
                 1,
                 f"the shipped fonts lack U+{ord(char):04X}, which the builder writes",
             )
+
+
+def _check_source(source, covered_chars, terms: frozenset[str] | None, problems) -> None:
+    """Glyphs and abbreviations of one file's texts (see `check_text`)."""
+    path, other_texts, texts = source
+    for line, text in other_texts:
+        missing = set(text) - covered_chars
+        if missing:
+            report_missing_glyphs(text, missing, path, line, problems)
+    reported: set[tuple[int, str]] = set()
+    for line, text in texts:
+        for abbreviation in lint.abbreviations(text) if terms is not None else ():
+            if abbreviation not in terms and (line, abbreviation) not in reported:
+                reported.add((line, abbreviation))
+                problems.error(
+                    "A001", path, line, f"abbreviation '{abbreviation}' is not in the glossary"
+                )
+        missing = set(text) - covered_chars
+        if missing:
+            report_missing_glyphs(text, missing, path, line, problems)
 
 
 def _missing_runs(text: str, missing: set[str]) -> list[str]:

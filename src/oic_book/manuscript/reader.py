@@ -11,6 +11,7 @@ Source lines are kept on everything the author can get wrong.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import multiprocessing
 import os
@@ -40,6 +41,7 @@ from ..model import (
     Part,
     TermUse,
 )
+from ..project import MANUSCRIPT, read_file
 from . import lint
 from .config import BookConfig, load_config
 from .images import ImageFile
@@ -1031,6 +1033,28 @@ class _PartJob:
     slug: str
 
 
+def _fingerprints(part: Part | None, root: Path) -> tuple[tuple[Path, bytes], ...]:
+    """The images a part names, with their bytes' fingerprints (their names in the book
+    are made from their content)."""
+    images = part.images if part else ()
+    return tuple((image.path, _digest(image.path, root)) for image in images)
+
+
+def _same_files(fingerprints: tuple[tuple[Path, bytes], ...], root: Path) -> bool:
+    return all(_digest(path, root) == digest for path, digest in fingerprints)
+
+
+def _digest(path: Path, root: Path) -> bytes:
+    """The fingerprint of a file's bytes, for the cache of `read_manuscript` (a part read
+    depends on its place in the book, its bytes and the glossary file's bytes). Read
+    through the project's rule, like every file of the manuscript."""
+    try:
+        data = read_file(path, root, (MANUSCRIPT,))
+    except (OSError, ValueError):
+        return b""  # read_part reports it
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 # What every reader of a part needs; set before the readers are forked, so they inherit it.
 _SHARED: dict[str, Any] = {}
 
@@ -1042,9 +1066,16 @@ def _read_part_job(job: _PartJob) -> tuple[Part | None, list]:
     return part, problems.items
 
 
-def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
+def read_manuscript(
+    config: BookConfig, problems: Problems, cache: dict | None = None
+) -> Manuscript:
     """Read the parts and the glossary, going on past errors (they are recorded), so that
-    the checks of `check` can run on whatever could be read."""
+    the checks of `check` can run on whatever could be read.
+
+    `cache`, kept by a caller that reads the same manuscript again and again (`oic-book
+    serve`), holds each part as read last time, keyed by everything reading it depends on:
+    its place in the book, its file's bytes and the glossary. Only changed parts are read.
+    """
     md = make_parser()
     _render_rules(md)
     glossary_list, named = read_glossary(md, config.glossary, problems)
@@ -1057,12 +1088,31 @@ def read_manuscript(config: BookConfig, problems: Problems) -> Manuscript:
         for number, path in enumerate(config.chapters, start=1)
     ]
     _SHARED["context"] = (md, glossary, named or frozenset(), problems.root)
-    size = sum(job.path.stat().st_size for job in jobs if job.path.is_file())
-    if size > PARALLEL_BYTES and len(jobs) > 1 and (os.cpu_count() or 1) > 1:
+    root = problems.root
+    keys = []
+    if cache is not None:
+        glossary_key = _digest(config.glossary, root)
+        keys = [(job, _digest(job.path, root), glossary_key) for job in jobs]
+        # A part is read again if one of its images changed too.
+        for key in [key for key, (_, images) in cache.items() if not _same_files(images, root)]:
+            del cache[key]
+    todo = jobs if cache is None else [job for job, key in zip(jobs, keys) if key not in cache]
+    size = sum(job.path.stat().st_size for job in todo if job.path.is_file())
+    if size > PARALLEL_BYTES and len(todo) > 1 and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_read_part_job, jobs, chunksize=max(1, len(jobs) // 8)))
+            read = list(pool.map(_read_part_job, todo, chunksize=max(1, len(todo) // 8)))
     else:
-        results = [_read_part_job(job) for job in jobs]
+        read = [_read_part_job(job) for job in todo]
+    if cache is None:
+        results = read
+    else:
+        fresh = {
+            job: (result, _fingerprints(result[0], root)) for job, result in zip(todo, read)
+        }
+        entries = [fresh[job] if job in fresh else cache[key] for job, key in zip(jobs, keys)]
+        results = [result for result, _ in entries]
+        cache.clear()  # keep only this version of each part
+        cache.update(zip(keys, entries, strict=True))
     front: list[Part] = []
     chapters: list[Part] = []
     for job, (part, part_problems) in zip(jobs, results, strict=True):
