@@ -207,16 +207,6 @@ def merged_link_targets(laid_out: list[LaidOutChunk]) -> dict[str, str]:
     return targets
 
 
-def digest(*texts: str | bytes) -> str:
-    """A key for the layout cache: SHA-256 over the texts, each length-prefixed."""
-    hasher = hashlib.sha256()
-    for text in texts:
-        data = text.encode("utf-8") if isinstance(text, str) else text
-        hasher.update(len(data).to_bytes(8, "big"))
-        hasher.update(data)
-    return hasher.hexdigest()
-
-
 # --- laying the chunks out in worker processes ------------------------------------------
 #
 # The parent sends a worker its `ChunkSetup` once, then jobs `(name, html)`. The worker
