@@ -75,12 +75,17 @@ class Worker:
             with contextlib.suppress(OSError):
                 self.connection.send(None)
             self.process.join(timeout)
-        self.kill()
+        self.kill()  # if it did not stop
 
     def kill(self) -> None:
         """Kill the worker and whatever it started (its process group), and wait."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        # Only while it is not reaped (its number cannot belong to another process); the
+        # process itself first: a worker still starting has no group of its own yet.
+        if self.process.exitcode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         self.process.join()
         self.connection.close()
         self.process.close()
