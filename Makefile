@@ -45,7 +45,7 @@ test: $(VENV)/.installed-test
 
 # The EPUB through calibre (Debian package, not installed by make test): AZW3 and PDF
 # conversion without warnings, one cover page, no blank page, calibre's "Check book".
-calibre: $(VENV)/.installed-test $(DIST)/oic-book.epub
+calibre: $(VENV)/.installed-test book
 	$(BIN)/python tests/calibre.py $(DIST)/oic-book.epub
 
 bench: $(VENV)/.installed-test

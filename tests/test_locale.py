@@ -12,7 +12,8 @@ from oic_book.kazakh import locale
 _REQUIRED = """
 contents preface glossary notes index chapter page pages page_list landmarks toc_landmark
 bodymatter cover cover_alt title_page imprint backlink noteref footnotes_heading
-glossary_see_pages expansion isbn udc bbk placeholder source_credit licence publisher year
+glossary_see_pages expansion isbn udc bbk source_credit licence publisher year appendix
+compiled_by annotation signed_for_press
 accessibility_summary
 """
 REQUIRED = _REQUIRED.split()

@@ -193,6 +193,26 @@ def test_every_note_has_a_unique_id_in_the_id_tree(book_pdf):
     assert notes >= 4 and len(id_tree) == len(seen)
 
 
+def test_notes_are_read_where_they_are_called(book_pdf):
+    """Each Note sits right after its call (a Lbl) in the text, not in the page's footnote
+    area after the rest of the page; the private marker that matched them is gone."""
+    notes = 0
+    for element, ancestors in elements(book_pdf):
+        assert "/OICNoteCall" not in element
+        if element.S != Name.Note:
+            continue
+        siblings = kids_of(ancestors[-1])
+        at = next(i for i, k in enumerate(siblings) if k.objgen == element.objgen)
+        before = siblings[at - 1]
+        while before.S == Name.Note:  # a note cut over two pages: its first part
+            at -= 1
+            before = siblings[at - 1]
+        assert at > 0 and before.S == Name.Lbl, [str(a.S) for a in ancestors]
+        assert all(a.S != Name.NonStruct for a in ancestors)
+        notes += 1
+    assert notes >= 4
+
+
 def test_running_heads_and_page_numbers_are_artifacts(built):
     """No marked content is left without a structure element (WeasyPrint 70 tags the
     page margins but leaves them out of the tree); the margins are /Pagination artifacts."""
@@ -281,3 +301,26 @@ def _saved(pdf_file: pikepdf.Pdf) -> bytes:
     out = io.BytesIO()
     pdf_file.save(out)
     return out.getvalue()
+
+
+def test_content_of_another_producer_is_retagged_through_the_tokenizer():
+    """WeasyPrint's streams are rewritten by pattern; a page whose content is an array of
+    streams (another producer, a merge) goes through pikepdf's tokenizer instead."""
+    pdf_file = pikepdf.new()
+    pdf_file.add_blank_page()
+    pdf_page = pdf_file.pages[0]
+    pdf_page.obj.Contents = Array(
+        [
+            pdf_file.make_stream(b"/Span <</MCID 0>> BDC EMC"),
+            pdf_file.make_stream(b"/P<</MCID 1>>\nBDC EMC"),
+        ]
+    )
+    pdfua._retag(pdf_file, pdf_page, {1})
+    operators = [
+        (str(i.operands[0]), dict(i.operands[1]))
+        for i in pikepdf.parse_content_stream(pdf_page, "BDC")
+    ]
+    assert operators == [
+        ("/Span", {"/MCID": 0}),
+        ("/Artifact", {"/Type": Name.Pagination}),
+    ]

@@ -75,10 +75,21 @@ def test_real_book_is_byte_identical_elsewhere_later_and_in_another_time_zone(
     build_in_subprocess(elsewhere, out, **env)
     assert sha256(out / "oic-book.pdf") == sha256(built.result.pdf)
     assert sha256(out / "oic-book.epub") == sha256(built.result.epub)
+    # The web edition too, search index included: every file, same name, same bytes.
+    assert _tree(out / "site") == _tree(built.result.site)
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {
+        path.relative_to(folder).as_posix(): sha256(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_outputs_do_not_name_the_build_folder(built):
-    for path in (built.result.pdf, built.result.epub):
+    pages = sorted(built.result.site.rglob("*.html"))
+    for path in (built.result.pdf, built.result.epub, *pages):
         data = path.read_bytes()
         for needle in (str(ROOT), str(built.out)):
             assert needle.encode() not in data, (path.name, needle)

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from oic_book import build as build_module
 from oic_book.build import build, write_atomically
 from oic_book.editions.pdf import RefusedURL, make_url_fetcher
-from oic_book.errors import BookError
+from oic_book.errors import BookError, BuildError
 from oic_book.manuscript.check import check_project
 from oic_book.project import Project
 
@@ -269,7 +269,7 @@ def test_write_atomically_failing_midway_changes_nothing(tmp_path, monkeypatch):
         real_fsync(fd)
 
     monkeypatch.setattr(build_module.os, "fsync", fsync)
-    with pytest.raises(OSError, match="no space"):
+    with pytest.raises(BuildError, match="cannot write .*oic-book.epub: no space"):
         write_atomically({dist / "oic-book.pdf": b"new pdf", dist / "oic-book.epub": b"new"})
     assert_untouched(dist)
 

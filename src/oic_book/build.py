@@ -31,6 +31,7 @@ from . import EDITIONS, render
 from .editions import chunks, cover, epub, layout_cache, pagemap, pdf, pdfmerge, pdfua, web
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
+from .processes import raise_if_interrupted, signal_pending, signals_held
 from .project import Project
 from .workers import Workers, in_background
 
@@ -69,32 +70,50 @@ class BuildResult:
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
-    """Log one stage of the build with its wall time."""
+    """Log one stage of the build with its wall time; a signal that came in is acted on
+    here at the latest."""
+    raise_if_interrupted()
     start = time.perf_counter()
     yield
     log.info("%-8s %6.2f s", name, time.perf_counter() - start)
 
 
 def write_atomically(files: dict[Path, bytes]) -> None:
-    """Write every file to a temporary sibling, then rename them all into place."""
+    """Write every file to a temporary sibling, then rename them all into place.
+
+    Signals are held meanwhile (`processes.signals_held`): one that comes in before the
+    renames leaves the old files; a full disk or a read-only folder is a `BuildError`
+    naming the file, and leaves no temporary file behind.
+    """
     temporaries: dict[Path, Path] = {}
-    try:
-        for path, data in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(
-                dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-            )
-            temporaries[path] = Path(name)  # removed below if anything fails from here on
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(name, 0o644)
-        for path, temporary in temporaries.items():
-            os.replace(temporary, path)
-    finally:
-        for temporary in temporaries.values():
-            temporary.unlink(missing_ok=True)
+    current = None
+    with signals_held():
+        try:
+            for path, data in files.items():
+                current = path
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle, name = tempfile.mkstemp(
+                    dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+                )
+                temporaries[path] = Path(name)  # removed below if anything fails from here
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.chmod(name, 0o644)
+            if signal_pending():
+                return  # interrupted: the old files stay, the signal is acted on below
+            for path, temporary in temporaries.items():
+                current = path
+                os.replace(temporary, path)
+        except OSError as exc:
+            raise BuildError(f"cannot write {current}: {exc.strerror or exc}") from exc
+        finally:
+            for temporary in temporaries.values():
+                try:
+                    temporary.unlink(missing_ok=True)
+                except OSError:
+                    pass
 
 
 _CSS_URL = re.compile(r"""(?:url\(\s*|@import\s+)(["']?)([^"')\s;]+)\1""", re.IGNORECASE)
@@ -127,9 +146,16 @@ def private_temporary_folder() -> Iterator[Path]:
     removed with everything in it however the build ends (WeasyPrint's font folders
     would otherwise be left behind: their cleanup is in a `__del__` that a fast exit
     skips)."""
-    folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
-    before = tempfile.tempdir
-    tempfile.tempdir = str(folder)
+    with signals_held():  # made and named at once: an interruption cannot leave it
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="oic-book-"))
+        except OSError as exc:
+            where = exc.filename or tempfile.gettempdir()
+            raise BuildError(
+                f"cannot make a temporary folder in {where}: {exc.strerror}"
+            ) from exc
+        before = tempfile.tempdir
+        tempfile.tempdir = str(folder)
     try:
         yield folder
     finally:
@@ -190,9 +216,11 @@ def build(
     downloads = {
         label: name for label, name in web.DOWNLOADS.items() if name in _names(formats)
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
+    staged_site = None
     try:
+        with signals_held():  # made and named at once: an interruption cannot leave it
+            out_dir.mkdir(parents=True, exist_ok=True)
+            staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
         with (
             in_background("epub", epub_job, book, pages, assets, project) as epub_result,
             in_background(
@@ -225,7 +253,8 @@ def build(
             if cache is not None:
                 cache.prune()  # keep what this book is made of, no more
     finally:
-        shutil.rmtree(staged_site, ignore_errors=True)
+        if staged_site is not None:
+            shutil.rmtree(staged_site, ignore_errors=True)
     log.info("%d pages", pages_count)
     return BuildResult(written, pages_count, tuple(problems.warnings))
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
 from . import EDITIONS, __version__
-from .errors import BookError, BuildError
+from .errors import BookError, BuildError, shorten
+from .processes import SIGNALS, Interrupted, stopping_on_signals
 
 
 def _options(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -127,7 +129,7 @@ def _not_a_project(project: Path) -> str | None:
         return None
     return (
         f"oic-book: no project here: looked for manuscript/book.yaml in "
-        f"{project.resolve()}; run it in a project folder, or pass -C DIR"
+        f"{shorten(os.path.abspath(project), 160)}; run it in a project folder, or pass -C DIR"
     )
 
 
@@ -137,7 +139,16 @@ def _report(problems) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (README: 0 built, 1 manuscript
+    problems, 2 the environment, 3 a bug in the builder, 128 + N stopped by signal N)."""
+    with stopping_on_signals():
+        try:
+            return _main(argv)
+        except Interrupted as exc:  # while the outcome was printed: the cleanup has run
+            return exc.exit_code
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     _configure_logging(args)
     hint = _not_a_project(args.project)
@@ -160,23 +171,44 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         else:
-            print(f"oic-book: build failed: {exc}; nothing was written", file=sys.stderr)
+            print(
+                f"oic-book: build failed: {shorten(str(exc), 240)}; nothing was written",
+                file=sys.stderr,
+            )
         if args.verbose:
             raise
         return exc.exit_code
-    except KeyboardInterrupt:
+    except Interrupted as exc:
+        print(f"oic-book: interrupted ({exc}); nothing was written", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:  # raised by other code than our signal handler
         print("oic-book: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except (OSError, MemoryError) as exc:  # the machine: disk, permissions, memory
+        if args.verbose:
+            raise
+        print(f"oic-book: {_environment_problem(exc)}; nothing was written", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug, not a manuscript problem: say so, briefly
         if args.verbose:
             raise
         print(
-            f"oic-book: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
-            "(run with -v for "
-            "the traceback)",
+            f"oic-book: internal error: {type(exc).__name__}: {shorten(str(exc), 200)} "
+            "(run with -v for the traceback)",
             file=sys.stderr,
         )
         return 3
+
+
+def _environment_problem(exc: BaseException) -> str:
+    """One line naming what the machine refused: the path and the reason."""
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    assert isinstance(exc, OSError)
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename:
+        return f"{shorten(str(exc.filename), 160)}: {shorten(reason, 100)}"
+    return shorten(reason, 240)
 
 
 def run() -> None:
@@ -186,6 +218,8 @@ def run() -> None:
     one by one at exit took seconds (bench/RESULTS.md), for nothing.
     """
     code = main()
+    for number in SIGNALS:  # nothing left to stop; a signal now must not print a trace
+        signal.signal(number, signal.SIG_IGN)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

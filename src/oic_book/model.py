@@ -79,10 +79,11 @@ class IndexMark:
 
 @dataclass(frozen=True)
 class Part:
-    """A preface or a chapter: one Markdown file, one EPUB document."""
+    """A preface, a chapter, an appendix or the bibliography: one Markdown file, one EPUB
+    document."""
 
-    kind: Literal["front", "chapter"]
-    number: int | None  # chapter number; None for front matter
+    kind: Literal["front", "chapter", "appendix", "bibliography"]
+    number: int | None  # chapter or appendix number; None for front matter and bibliography
     slug: str  # document name and id of its title: "preface", "ch1", …
     title: str
     title_html: str
@@ -142,10 +143,11 @@ class Book:
     chapters: tuple[Part, ...]
     glossary: tuple[GlossaryEntry, ...]  # in Kazakh alphabetical order
     index: tuple[IndexEntry, ...]  # in Kazakh alphabetical order
+    back: tuple[Part, ...] = ()  # appendices, then the bibliography
 
     @property
     def parts(self) -> tuple[Part, ...]:
-        return self.front + self.chapters
+        return self.front + self.chapters + self.back
 
     @property
     def images(self) -> tuple[ImageFile, ...]:

@@ -83,6 +83,21 @@ class Document:
     properties: tuple[str, ...] = ()
 
 
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>«»]*[^\s<>«».,;:)]")
+
+
+def linkify_text(text: str) -> str:
+    """Escaped text whose http(s) addresses are links that break at <wbr/> points."""
+    out, last = [], 0
+    for match in _URL_IN_TEXT.finditer(text):
+        out.append(html.escape(text[last : match.start()], quote=False))
+        href = html.escape(match[0])
+        out.append(f'<a class="url" href="{href}">{breakable_url(match[0])}</a>')
+        last = match.end()
+    out.append(html.escape(text[last:], quote=False))
+    return "".join(out)
+
+
 @functools.cache
 def make_environment() -> jinja2.Environment:
     """The single Jinja environment: package templates, autoescape on, strict names.
@@ -98,6 +113,8 @@ def make_environment() -> jinja2.Environment:
     )
     # A web address as text that breaks only at <wbr/> points (never with a hyphen).
     env.filters["url"] = lambda url: Markup(breakable_url(str(url)))
+    # Plain text whose web addresses become links (the imprint's credits, from book.yaml).
+    env.filters["linkify"] = lambda text: Markup(linkify_text(str(text)))
     env.filters["second_copy"] = second_copy
     # Plain text as the body sets it: a run of Arabic marked lang="ar" dir="rtl".
     env.filters["text"] = lambda text: Markup(escape_text(str(text)))
@@ -216,7 +233,6 @@ class Renderer:
             "output": output,
             "labels": self.labels,
             "macros": self.macros,
-            "placeholder": f"[{self.labels['placeholder']}]",
             "date_kk": locale.format_date(book.config.date),
             "fonts_credit": fonts_credit(book),
             "timestamp_iso": timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -251,7 +267,7 @@ class Renderer:
         part = self.part_of.get(self.doc_of.get(anchor, ""))
         if part is None:
             return ""
-        return self.labels["chapter"].format(n=part.number) if part.number else part.title
+        return self.labels[part.kind].format(n=part.number) if part.number else part.title
 
     def page_of(self, anchor: str) -> str:
         """The printed page of an anchor, as text ('' before the layout is known)."""
@@ -412,8 +428,10 @@ def render_epub_documents(book: Book, pages: PrintPages | None = None) -> list[D
     for part in book.parts:
         title = part.title
         if part.number:
-            title = f"{labels['chapter'].format(n=part.number)}. {part.title}"
-        body_type = "bodymatter" if part.kind == "chapter" else "frontmatter"
+            title = f"{labels[part.kind].format(n=part.number)}. {part.title}"
+        body_type = {"chapter": "bodymatter", "front": "frontmatter"}.get(
+            part.kind, "backmatter"
+        )
         docs.append(document(f"{part.slug}.xhtml", title, "part", body_type, part=part))
     if book.glossary:
         docs.append(document("glossary.xhtml", labels["glossary"], "glossary", "backmatter"))
@@ -447,7 +465,7 @@ def render_web_pages(
     for part in book.parts:
         title = part.title
         if part.number:
-            title = f"{labels['chapter'].format(n=part.number)}. {part.title}"
+            title = f"{labels[part.kind].format(n=part.number)}. {part.title}"
         reading.append((f"{part.slug}.html", title, ["part"], {"part": part}))
     if book.glossary:
         reading.append(("glossary.html", labels["glossary"], ["glossary"], {}))

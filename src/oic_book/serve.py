@@ -312,7 +312,11 @@ class Handler(SimpleHTTPRequestHandler):
         log.debug("serve: " + format, *args)
 
     def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
+        # Pages are never cached; stylesheets, fonts and images are asked for again on
+        # each reload but answered "304 Not Modified" when unchanged, so a reload does
+        # not load and decode the fonts anew.
+        html = self.path.split("?")[0].endswith((".html", "/")) or self.path.startswith("/__")
+        self.send_header("Cache-Control", "no-store" if html else "no-cache")
         super().end_headers()
 
     def do_GET(self) -> None:

@@ -7,16 +7,15 @@ measured 2.35 GB in all at 1,032 pages with a forked EPUB process, 1.46 GB spawn
 
 A worker runs `serve(connection)`, which answers the parent's messages until it receives
 None, with the parent's temporary folder (`tempfile.tempdir`, the build's private one)
-and its list of `mimetypes` files. If the parent dies, the kernel
-sends the worker SIGTERM (Linux `PR_SET_PDEATHSIG`); leaving `Workers` stops every worker,
-and kills those that do not stop, with anything they started (each worker leads its own
-process group).
+and its list of `mimetypes` files. A worker ends with the build however the build ends
+(`processes.child_setup`: a signal ends it, and Linux kills it when its parent dies);
+leaving `Workers` stops every worker, and kills those that do not stop, with anything they
+started (each worker leads its own process group).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import logging
 import mimetypes
@@ -30,6 +29,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import Self, TypeVar
+
+from .processes import child_setup, signals_held
 
 T = TypeVar("T")
 
@@ -51,7 +52,8 @@ class Worker:
         self.process = context.Process(
             target=_run, args=(serve, inherited, child), name=name, daemon=True
         )
-        self.process.start()
+        with signals_held():  # a signal while it starts is the build's, acted on after
+            self.process.start()
         child.close()
 
     def send(self, message: object) -> None:
@@ -168,22 +170,11 @@ class _Failure:
         self.error = error
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to send this process SIGTERM when its parent dies."""
-    if sys.platform != "linux":
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:  # the parent died before prctl: no one to work for
-        os._exit(1)
-
-
 def _run(serve: Callable, inherited: tuple, connection: Connection) -> None:
     """The worker's main function: `serve` until the parent says stop."""
-    _die_with_parent()
+    # A signal ends it, and it ends with the build however the build ends (its signal
+    # mask, held while it was started, is reset there).
+    child_setup()
     # A process group of its own: Ctrl-C reaches the build, which decides and stops its
     # workers; and killing the group ends what a worker started too (pagefind, say).
     os.setpgid(0, 0)

@@ -226,13 +226,28 @@ def epub_bytes(
     book.set_language(config.language)
     for number, author in enumerate(config.authors, start=1):
         book.add_author(author, role="aut", uid=f"author-{number}")
-    for number, editor in enumerate(config.editors, start=1):
+    for number, compiler in enumerate(config.compilers, start=1):
+        book.add_author(compiler, role="com", uid=f"compiler-{number}")
+        if compiler in config.editors:  # one creator, two MARC roles
+            book.add_metadata(
+                None,
+                "meta",
+                "edt",
+                {
+                    "refines": f"#compiler-{number}",
+                    "property": "role",
+                    "scheme": "marc:relators",
+                },
+            )
+    editors = [name for name in config.editors if name not in config.compilers]
+    for number, editor in enumerate(editors, start=1):
         book.add_author(editor, role="edt", uid=f"editor-{number}")
-    book.add_metadata("DC", "publisher", config.publisher)
+    if config.publisher:  # no publisher yet: no dc:publisher, never a placeholder
+        book.add_metadata("DC", "publisher", config.publisher)
     book.add_metadata("DC", "date", config.date.isoformat())
     book.add_metadata("DC", "rights", config.rights)
-    if config.subtitle:
-        book.add_metadata("DC", "description", config.subtitle)
+    if config.annotation or config.subtitle:
+        book.add_metadata("DC", "description", config.annotation or config.subtitle)
     if page_source:
         # The print edition the page-list was taken from (EPUB Accessibility 1.1, 2.3).
         book.add_metadata("DC", "source", page_source)

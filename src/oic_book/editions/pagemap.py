@@ -141,7 +141,9 @@ def page_source(book: Book) -> str:
     config = book.config
     if config.isbn:
         return f"urn:isbn:{config.isbn}"
-    return f"{config.title}, {config.publisher}, {config.date.year} (PDF)"
+    # no publisher yet: the print edition is named by title and year alone
+    named = [config.title, config.publisher, str(config.date.year)]
+    return ", ".join(part for part in named if part) + " (PDF)"
 
 
 # --- the EPUB side -------------------------------------------------------------------

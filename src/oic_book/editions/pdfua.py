@@ -11,18 +11,23 @@ that the fix works on any PDF of the book (one layout, or chunks merged later):
   holds: they become pagination artifacts;
 - internal links whose /Contents is the raw target id: they say where they go;
 - the contents list tagged as an ordinary list: it becomes TOC/TOCI;
+- footnotes read where the page's foot is, not where they are called: each Note goes
+  right after its call;
 - /Lang repeated where it says nothing new.
 
 `make_accessible` is a pure function of the PDF bytes (and the link descriptions, plain
 data from the HTML); pikepdf writes the result with a /ID derived from the content, so
-the same input gives the same bytes.
+the same input gives the same bytes. The tree is read once into plain Python (`Node`s):
+every read of a PDF object through pikepdf costs a microsecond or two, and a book has
+hundreds of structure elements a page.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -30,8 +35,12 @@ from pikepdf import Array, Dictionary, Name, String
 from ..kazakh import locale
 
 CONTENTS_ID = "contents"  # the id of the contents <nav> (templates/sections/contents.html)
+NOTE_CALL = "/OICNoteCall"  # on a note call's Lbl: its note's id (weasyprint_fixes.tags)
 _SPACE = re.compile(r"\s+")
 _DESCRIPTION_LENGTH = 120
+# A marked-content sequence with an MCID, as pydyf (WeasyPrint) writes it.
+_TAGGED_CONTENT = re.compile(rb"/([A-Za-z][\w.-]*)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
+_ARTIFACT = b"/Artifact <</Type /Pagination>> BDC"
 
 
 def make_accessible(data: bytes, link_targets: Mapping[str, str] | None = None) -> bytes:
@@ -48,6 +57,7 @@ def make_accessible(data: bytes, link_targets: Mapping[str, str] | None = None) 
         tag_link_annotations(pdf, tree)
         describe_links(pdf, link_targets or {})
         tag_contents(tree)
+        place_notes_after_their_calls(pdf, tree)
         drop_inherited_languages(pdf, tree)
         identify_elements(pdf, tree)
         out = io.BytesIO()
@@ -91,6 +101,12 @@ def _is_element(obj) -> bool:
     return isinstance(obj, Dictionary) and "/S" in obj
 
 
+def _is_objr(item, annotation=None) -> bool:
+    if not (isinstance(item, Dictionary) and item.get("/Type") == Name.OBJR):
+        return False
+    return annotation is None or item.Obj.objgen == annotation.objgen
+
+
 def kids(element) -> list:
     """The /K of a structure element as a list (it may be absent, one object or an array)."""
     k = element.get("/K")
@@ -103,8 +119,25 @@ def set_kids(element, items: list) -> None:
     element.K = Array(items)
 
 
+@dataclass
+class Node:
+    """One structure element as read once: its tag, tree position and own attributes."""
+
+    obj: Dictionary
+    tag: str  # "/P", "/Link", …
+    parent: int | None  # index in StructTree.nodes; None for the tree's top elements
+    lang: str | None
+    ident: str | None
+    removed: bool = False  # spliced into its parent (a Link in a Link)
+
+
 class StructTree:
-    """The structure tree and its parent tree, with the lookups the fixes need."""
+    """The structure tree in reading order (`nodes`, read once), with its parent tree and
+    the marked content its elements hold, page by page (`owned`)."""
+
+    nodes: list[Node]
+    index: dict[tuple[int, int], int]  # objgen → position in nodes
+    owned: dict[tuple[int, int], set[int]]  # page objgen → MCIDs held by elements
 
     def __init__(self, pdf: pikepdf.Pdf) -> None:
         self.root = pdf.Root.StructTreeRoot
@@ -114,19 +147,47 @@ class StructTree:
             for page in pdf.pages
             if "/StructParents" in page.obj
         }
-
-    def elements(self) -> Iterator[tuple[Dictionary, tuple[Dictionary, ...]]]:
-        """Every structure element in reading order, with its ancestors (outermost first)."""
-        # A stack, not recursive generators: those cost a step per level for every yield.
-        stack = [(top, ()) for top in reversed(kids(self.root)) if _is_element(top)]
+        self.nodes, self.index, self.owned = [], {}, {}
+        # A stack, not recursion: books are deep and long.
+        stack = [(top, None) for top in reversed(kids(self.root)) if _is_element(top)]
         while stack:
-            element, ancestors = stack.pop()
-            yield element, ancestors
-            inner = (*ancestors, element)
-            stack.extend((kid, inner) for kid in reversed(kids(element)) if _is_element(kid))
+            element, parent = stack.pop()
+            lang, ident = element.get("/Lang"), element.get("/ID")
+            self.index[element.objgen] = len(self.nodes)
+            self.nodes.append(
+                Node(
+                    element,
+                    str(element.S),
+                    parent,
+                    None if lang is None else str(lang),
+                    None if ident is None else str(ident),
+                )
+            )
+            here = len(self.nodes) - 1
+            page = element.get("/Pg")
+            inner = []
+            for item in kids(element):
+                if isinstance(item, int):
+                    self.owned.setdefault(page.objgen, set()).add(item)
+                elif _is_element(item):
+                    inner.append((item, here))
+                elif isinstance(item, Dictionary) and item.get("/Type") == Name.MCR:
+                    where = item.get("/Pg", page)
+                    self.owned.setdefault(where.objgen, set()).add(int(item.MCID))
+            stack.extend(reversed(inner))
 
-    def reachable(self) -> set[tuple[int, int]]:
-        return {element.objgen for element, _ in self.elements()}
+    def live(self):
+        """(index, node) of every element still in the tree, in reading order."""
+        return ((i, node) for i, node in enumerate(self.nodes) if not node.removed)
+
+    def ancestors(self, index: int) -> list[int]:
+        """Indices of a node's ancestors, innermost first."""
+        out = []
+        parent = self.nodes[index].parent
+        while parent is not None:
+            out.append(parent)
+            parent = self.nodes[parent].parent
+        return out
 
     def page_mcids(self, page) -> Array | None:
         """The parent tree's array for a page: structure element by MCID."""
@@ -136,16 +197,18 @@ class StructTree:
     def set_owner(self, kid, page, new_parent) -> None:
         """Point the parent tree at `new_parent` for a kid that moved: an MCID (on
         `page`), a marked-content reference or an object reference; or set a child
-        element's /P."""
+        element's /P (and its node's parent)."""
         if _is_element(kid):
             kid.P = new_parent
+            if kid.objgen in self.index and new_parent.objgen in self.index:
+                self.nodes[self.index[kid.objgen]].parent = self.index[new_parent.objgen]
         elif isinstance(kid, int):
             mcids = self.page_mcids(page)
             if mcids is not None and kid < len(mcids):
                 mcids[kid] = new_parent
         elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
             self.set_owner(int(kid.MCID), kid.get("/Pg", page), new_parent)
-        elif isinstance(kid, Dictionary) and kid.get("/Type") == Name.OBJR:
+        elif _is_objr(kid):
             annotation = kid.Obj
             if "/StructParent" in annotation:
                 self.parent_tree[int(annotation.StructParent)] = new_parent
@@ -173,33 +236,49 @@ def mark_unowned_content_as_artifacts(pdf: pikepdf.Pdf, tree: StructTree) -> Non
     their structure elements out of the tree, because PDF 1.7 has no Artifact element.
     PDF/UA (Matterhorn 18-001) wants them marked /Artifact in the content stream.
     """
-    reachable = tree.reachable()
     for page in pdf.pages:
         mcids = tree.page_mcids(page.obj)
         if mcids is None:
             continue
-        unowned = {
-            mcid
-            for mcid, owner in enumerate(mcids)
-            if isinstance(owner, Dictionary) and owner.objgen not in reachable
-        }
+        unowned = set(range(len(mcids))) - tree.owned.get(page.obj.objgen, set())
         if not unowned:
             continue
-        instructions = pikepdf.parse_content_stream(page)
-        for index, instruction in enumerate(instructions):
-            if instruction.operator != pikepdf.Operator("BDC"):
-                continue
-            properties = instruction.operands[1]
-            if (
-                isinstance(properties, Dictionary)
-                and int(properties.get("/MCID", -1)) in unowned
-            ):
-                instructions[index] = pikepdf.ContentStreamInstruction(
-                    [Name.Artifact, Dictionary(Type=Name.Pagination)], instruction.operator
-                )
-        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+        _retag(pdf, page, unowned)
         for mcid in unowned:
             mcids[mcid] = None
+
+
+def _retag(pdf: pikepdf.Pdf, page, mcids: set[int]) -> None:
+    """Turn the marked-content sequences `mcids` of a page into pagination artifacts.
+
+    WeasyPrint's content streams are rewritten with one regular expression (its BDC
+    operators are written one way); any other stream goes through pikepdf's tokenizer.
+    """
+    contents = page.obj.get("/Contents")
+    if isinstance(contents, pikepdf.Stream):
+        found = set()
+
+        def artifact(match: re.Match[bytes]) -> bytes:
+            mcid = int(match[2])
+            if mcid not in mcids:
+                return match[0]
+            found.add(mcid)
+            return _ARTIFACT
+
+        data = _TAGGED_CONTENT.sub(artifact, contents.read_bytes())
+        if found == mcids:
+            contents.write(data)
+            return
+    instructions = pikepdf.parse_content_stream(page)
+    for index, instruction in enumerate(instructions):
+        if instruction.operator != pikepdf.Operator("BDC"):
+            continue
+        properties = instruction.operands[1]
+        if isinstance(properties, Dictionary) and int(properties.get("/MCID", -1)) in mcids:
+            instructions[index] = pikepdf.ContentStreamInstruction(
+                [Name.Artifact, Dictionary(Type=Name.Pagination)], instruction.operator
+            )
+    page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
 
 
 def tag_link_annotations(pdf: pikepdf.Pdf, tree: StructTree) -> None:
@@ -209,10 +288,32 @@ def tag_link_annotations(pdf: pikepdf.Pdf, tree: StructTree) -> None:
     link, or a link's ::after (the contents' leader and page number), a Link in a Link.
     PDF/UA (page-validation PDFUA1-LINK-LINK-TAG-001) wants one Link holding them.
     """
-    for top in kids(tree.root):
-        if _is_element(top):
-            _flatten_links(tree, top, None, [])
-    ancestors_of = {element.objgen: ancestors for element, ancestors in tree.elements()}
+
+    def outermost_link(index: int) -> int | None:
+        links = [a for a in tree.ancestors(index) if tree.nodes[a].tag == "/Link"]
+        return links[-1] if links else None
+
+    # Links inside links, innermost first: the inner one's content joins its parent,
+    # its object references the outermost Link.
+    for index in reversed(range(len(tree.nodes))):
+        node = tree.nodes[index]
+        outer = outermost_link(index) if node.tag == "/Link" else None
+        if outer is None:
+            continue
+        parent = tree.nodes[node.parent].obj
+        items = kids(node.obj)
+        content = [item for item in items if not _is_objr(item)]
+        siblings = kids(parent)
+        at = next(
+            i
+            for i, kid in enumerate(siblings)
+            if isinstance(kid, Dictionary) and kid.objgen == node.obj.objgen
+        )
+        set_kids(parent, siblings[:at] + content + siblings[at + 1 :])
+        tree.adopt(parent, content, node.obj.get("/Pg"))
+        _add_objrs(tree.nodes[outer].obj, [i for i in items if _is_objr(i)], tree, None)
+        node.removed = True
+    # Annotations held by a span or another element: by the Link around it, or a new one.
     for page in pdf.pages:
         for annotation in page.obj.get("/Annots", []):
             if annotation.get("/Subtype") != Name.Link or "/StructParent" not in annotation:
@@ -221,60 +322,27 @@ def tag_link_annotations(pdf: pikepdf.Pdf, tree: StructTree) -> None:
             if owner is None or owner.S == Name.Link:
                 continue
             objr = next(item for item in kids(owner) if _is_objr(item, annotation))
-            outer = next(
-                (a for a in reversed(ancestors_of.get(owner.objgen, ())) if a.S == Name.Link),
-                None,
-            )
+            index = tree.index.get(owner.objgen)
+            outer = None if index is None else outermost_link(index)
             if outer is not None:
                 set_kids(
                     owner, [item for item in kids(owner) if not _is_objr(item, annotation)]
                 )
-                _add_objrs(outer, [objr], tree, page.obj)
+                _add_objrs(tree.nodes[outer].obj, [objr], tree, page.obj)
             elif owner.S == Name.Span:
                 owner.S = Name.Link
+                if index is not None:
+                    tree.nodes[index].tag = "/Link"
             else:
                 link = new_element(pdf, "Link", owner, page.obj, [objr])
                 set_kids(owner, [link if _is_objr(i, annotation) else i for i in kids(owner)])
                 tree.parent_tree[int(annotation.StructParent)] = link
 
 
-def _flatten_links(tree: StructTree, element, outer, pending: list) -> None:
-    """Splice every Link inside the Link `outer` into its parent; its object references
-    are collected in `pending`, and given to `outer` when its subtree is done."""
-    result, changed = [], False
-    for kid in kids(element):
-        if not _is_element(kid):
-            result.append(kid)
-        elif kid.S != Name.Link:
-            _flatten_links(tree, kid, outer, pending)
-            result.append(kid)
-        elif outer is None:
-            own: list = []
-            _flatten_links(tree, kid, kid, own)
-            if own:
-                _add_objrs(kid, own, tree, kid.get("/Pg"))
-            result.append(kid)
-        else:
-            _flatten_links(tree, kid, outer, pending)
-            for item in kids(kid):
-                if _is_objr(item):
-                    pending.append(item)
-                else:
-                    result.append(item)
-                    tree.set_owner(item, kid.get("/Pg"), element)
-            changed = True
-    if changed:
-        set_kids(element, result)
-
-
-def _is_objr(item, annotation=None) -> bool:
-    if not (isinstance(item, Dictionary) and item.get("/Type") == Name.OBJR):
-        return False
-    return annotation is None or item.Obj.objgen == annotation.objgen
-
-
 def _add_objrs(link, objrs: list, tree: StructTree, page) -> None:
     """Add object references to a Link, after the ones it has (they carry no text)."""
+    if not objrs:
+        return
     items = kids(link)
     at = sum(1 for item in items if _is_objr(item))
     set_kids(link, items[:at] + objrs + items[at:])
@@ -319,11 +387,33 @@ def tag_contents(tree: StructTree) -> None:
 
     Each entry becomes TOCI > Reference (the link) and, for its sections, a nested TOC.
     """
-    for element, _ in list(tree.elements()):
-        if element.get("/ID") == CONTENTS_ID:
-            for kid in kids(element):
-                if _is_element(kid) and kid.S == Name.L:
-                    _list_to_toc(tree, kid)
+    # WeasyPrint 70 tags a <nav> that runs onto a second page as one Sect per page, each
+    # with its part of the list: one TOC must hold all the entries.
+    navs = [(i, node.obj) for i, node in tree.live() if node.ident == CONTENTS_ID]
+    lists = [
+        kid for _, nav in navs for kid in kids(nav) if _is_element(kid) and kid.S == Name.L
+    ]
+    for lst in lists:
+        _list_to_toc(tree, lst)
+    if len(lists) < 2:
+        return
+    first, rest = lists[0], lists[1:]
+    gone = {later.objgen for later in rest}
+    for later in rest:
+        for item in kids(later):
+            if _is_element(item):
+                item.P = first
+                if item.objgen in tree.index:
+                    tree.nodes[tree.index[item.objgen]].parent = tree.index[first.objgen]
+        set_kids(first, [*kids(first), *kids(later)])
+        if later.objgen in tree.index:
+            tree.nodes[tree.index[later.objgen]].removed = True
+    for i, nav in navs[1:]:
+        set_kids(nav, [k for k in kids(nav) if k.objgen not in gone])
+        if not any(_is_element(k) for k in kids(nav)) and "/P" in nav:
+            parent = nav.P
+            set_kids(parent, [k for k in kids(parent) if k.objgen != nav.objgen])
+            tree.nodes[i].removed = True
 
 
 def _list_to_toc(tree: StructTree, lst) -> None:
@@ -334,7 +424,7 @@ def _list_to_toc(tree: StructTree, lst) -> None:
             # WeasyPrint 70 puts a list nested in a marked <li> beside it: the entry's
             # sections go inside the entry.
             _list_to_toc(tree, item)
-            item.P = entry
+            tree.set_owner(item, None, entry)
             set_kids(entry, [*kids(entry), item])
             continue
         items.append(item)
@@ -361,23 +451,85 @@ def _entry_to_toci(tree: StructTree, item) -> None:
             entry.append(kid)
             for sub in nested:
                 _list_to_toc(tree, sub)
-                sub.P = item
+                tree.set_owner(sub, None, item)
                 entry.append(sub)
         else:
             entry.append(kid)
     set_kids(item, entry)
 
 
+def place_notes_after_their_calls(pdf: pikepdf.Pdf, tree: StructTree) -> None:
+    """Each Note right after the Lbl of its call, in the paragraph that calls it.
+
+    WeasyPrint 70 tags a footnote where it is drawn, in the page's footnote area after
+    the page's text, so a screen reader reads it after the rest of the page, often in
+    the middle of a sentence that runs on over the page. PDF's Note is an inline element
+    meant to sit at its reference (ISO 32000-1, 14.8.4.3.3). The call knows its note by
+    the id that weasyprint_fixes.tags put in NOTE_CALL.
+    """
+    document_lang = str(pdf.Root.get("/Lang", ""))
+
+    def language(index: int | None) -> str:
+        while index is not None:
+            if tree.nodes[index].lang is not None:
+                return tree.nodes[index].lang
+            index = tree.nodes[index].parent
+        return document_lang
+
+    notes: dict[str, list[int]] = {}
+    for index, node in tree.live():
+        if node.tag == "/Note" and node.ident:
+            notes.setdefault(node.ident, []).append(index)
+    emptied = set()
+    for index, node in list(tree.live()):
+        if node.tag != "/Lbl" or NOTE_CALL not in node.obj:
+            continue
+        ident = str(node.obj[NOTE_CALL])
+        del node.obj[NOTE_CALL]
+        fragments = notes.pop(ident, [])
+        if not fragments or node.parent is None:
+            continue
+        target = tree.nodes[node.parent]
+        for fragment in fragments:
+            note = tree.nodes[fragment]
+            if note.parent is None:
+                continue
+            old = tree.nodes[note.parent]
+            set_kids(old.obj, [k for k in kids(old.obj) if not _same(k, note.obj)])
+            emptied.add(note.parent)
+            if language(fragment) != language(node.parent):
+                note.obj.Lang = String(language(fragment))
+                note.lang = language(fragment)
+        moved = [tree.nodes[f].obj for f in fragments if tree.nodes[f].parent is not None]
+        siblings = kids(target.obj)
+        at = next(i for i, kid in enumerate(siblings) if _same(kid, node.obj)) + 1
+        set_kids(target.obj, siblings[:at] + moved + siblings[at:])
+        tree.adopt(target.obj, moved, None)
+    # The footnote areas they leave empty go too.
+    for index in sorted(emptied, reverse=True):
+        area = tree.nodes[index]
+        if kids(area.obj) or area.parent is None:
+            continue
+        parent = tree.nodes[area.parent].obj
+        set_kids(parent, [k for k in kids(parent) if not _same(k, area.obj)])
+        area.removed = True
+
+
+def _same(item, element) -> bool:
+    return isinstance(item, Dictionary) and item.objgen == element.objgen
+
+
 def drop_inherited_languages(pdf: pikepdf.Pdf, tree: StructTree) -> None:
     """Keep /Lang only where it changes the language (an English span in Kazakh text)."""
-    document_lang = str(pdf.Root.get("/Lang", ""))
-    lang_of = {}
-    for element, ancestors in tree.elements():
-        inherited = lang_of.get(ancestors[-1].objgen) if ancestors else document_lang
-        own = str(element.get("/Lang", inherited or ""))
-        if "/Lang" in element and own.lower() == (inherited or "").lower():
-            del element.Lang
-        lang_of[element.objgen] = own
+    document_lang = str(pdf.Root.get("/Lang", "")).lower()
+    lang_of: dict[int, str] = {}
+    for index, node in tree.live():
+        inherited = document_lang if node.parent is None else lang_of[node.parent]
+        own = inherited if node.lang is None else node.lang.lower()
+        if node.lang is not None and own == inherited:
+            del node.obj.Lang
+            node.lang = None
+        lang_of[index] = own
 
 
 def identify_elements(pdf: pikepdf.Pdf, tree: StructTree) -> None:
@@ -388,12 +540,13 @@ def identify_elements(pdf: pikepdf.Pdf, tree: StructTree) -> None:
     """
     seen: dict[str, int] = {}
     notes = 0
-    for element, ancestors in tree.elements():
-        ident = str(element.get("/ID", ""))
-        if ident and any(str(a.get("/ID", "")) == ident for a in ancestors):
-            del element.ID
-            ident = ""
-        if not ident and element.S == Name.Note:
+    named: list[tuple[bytes, Dictionary]] = []
+    for index, node in tree.live():
+        ident = node.ident
+        if ident and any(tree.nodes[a].ident == ident for a in tree.ancestors(index)):
+            del node.obj.ID
+            ident = node.ident = None
+        if not ident and node.tag == "/Note":
             notes += 1
             ident = f"note-{notes}"
         if not ident:
@@ -401,10 +554,13 @@ def identify_elements(pdf: pikepdf.Pdf, tree: StructTree) -> None:
         seen[ident] = seen.get(ident, 0) + 1
         if seen[ident] > 1:
             ident = f"{ident}~{seen[ident]}"
-        element.ID = String(ident)
-    id_tree = pikepdf.NameTree.new(pdf)
-    for element, _ in tree.elements():
-        if "/ID" in element:
-            id_tree[str(element.ID)] = element
-    if len(id_tree):
-        tree.root.IDTree = id_tree.obj
+        if ident != node.ident:
+            node.obj.ID = String(ident)
+        named.append((bytes(String(ident)), node.obj))
+    if named:
+        # One flat name tree, keys in byte order (ISO 32000-1, 7.9.6).
+        flat = Array()
+        for key, element in sorted(named, key=lambda pair: pair[0]):
+            flat.append(String(key))
+            flat.append(element)
+        tree.root.IDTree = pdf.make_indirect(Dictionary(Names=flat))

@@ -119,6 +119,24 @@ def _as_link(marker, label: str) -> None:
     marker.set("aria-label", label.format(n=number))
     marker.set("data-pagefind-ignore", "all")
     marker.text = number
+    # A link may not hold a link: a page that begins inside one (a web address in a
+    # note, a contents entry) is marked just before it.
+    outer = [a for a in marker.iterancestors(f"{{{pagemap.XHTML}}}a")]
+    if outer:
+        _detach(marker)
+        outer[-1].addprevious(marker)
+
+
+def _detach(element) -> None:
+    """Take an element out of the tree, leaving its tail text where it was."""
+    parent, previous = element.getparent(), element.getprevious()
+    if element.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    element.tail = None
+    parent.remove(element)
 
 
 def stage_site(

@@ -145,7 +145,13 @@ def check_styles(project: Path, problems: Problems) -> None:
 def check_part_files(config: BookConfig, problems: Problems) -> None:
     """Every listed part exists; every Markdown file in the chapter folders is listed."""
     listed = set()
-    for key, paths in (("front", config.front), ("chapters", config.chapters)):
+    back = (config.bibliography,) if config.bibliography else ()
+    for key, paths in (
+        ("front", config.front),
+        ("chapters", config.chapters),
+        ("appendices", config.appendices),
+        ("bibliography", back),
+    ):
         for index, path in enumerate(paths):
             listed.add(path)
             if not path.is_file():
@@ -158,14 +164,14 @@ def check_part_files(config: BookConfig, problems: Problems) -> None:
                 problems.error(
                     "C001",
                     config.path,
-                    config.lines.get(f"{key}[{index}]", 1),
+                    config.lines.get(f"{key}[{index}]", config.lines.get(key, 1)),
                     f"{key} file '{rel}' {what}",
                 )
     if not config.glossary.is_file():
         problems.error(
             "C001", config.path, config.lines.get("glossary", 1), "glossary file does not exist"
         )
-    folders = {path.parent for path in config.chapters + config.front if path.parent.is_dir()}
+    folders = {path.parent for path in config.parts if path.parent.is_dir()}
     for folder in sorted(folders):
         for path in sorted(folder.glob("*.md")):
             try:
@@ -177,7 +183,7 @@ def check_part_files(config: BookConfig, problems: Problems) -> None:
                     "C002",
                     path,
                     1,
-                    "Markdown file is not listed in book.yaml (front or chapters)",
+                    "Markdown file is not listed in book.yaml",
                 )
 
 

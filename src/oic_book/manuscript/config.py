@@ -35,15 +35,19 @@ SCHEMA: dict[str, Field] = {
     "title": Field("str", True),
     "subtitle": Field("str", False, ""),
     "language": Field("str", True),
+    "genre": Field("str", False, ""),
     "authors": Field("strlist", False, ()),
+    "compilers": Field("strlist", False, ()),
     "editors": Field("strlist", False, ()),
-    "publisher": Field("str", True),
+    "publisher": Field("str?", False, None),
     "place": Field("str", False, ""),
     "date": Field("date", True),
+    "annotation": Field("str", False, ""),
+    "copyright": Field("strlist", False, ()),
     "rights": Field("str", True),
     "licence_url": Field("str", False, ""),
     "identifier": Field("str", True),
-    "source_credit": Field("str", False, ""),
+    "source_credit": Field("strlist", False, ()),
     "isbn": Field("str?", False, None),
     "udc": Field("str?", False, None),
     "bbk": Field("str?", False, None),
@@ -53,6 +57,8 @@ SCHEMA: dict[str, Field] = {
     "toc_depth": Field("int", False, 2),
     "front": Field("pathlist", False, ()),
     "chapters": Field("pathlist", True),
+    "appendices": Field("pathlist", False, ()),
+    "bibliography": Field("path", False, None),
     "glossary": Field("path", True),
     "wordlist": Field("path", False, None),
 }
@@ -66,16 +72,20 @@ class BookConfig:
     root: Path  # the project directory (book.yaml's parent's parent)
     title: str
     subtitle: str
+    genre: str  # the kind of edition, printed under the title («Анықтамалық басылым»)
     language: str
     authors: tuple[str, ...]
+    compilers: tuple[str, ...]  # құрастырушылар: who compiled the text from its sources
     editors: tuple[str, ...]
-    publisher: str
+    publisher: str | None  # None until there is one: then no line names a publisher
     place: str
-    date: dt.date
+    date: dt.date  # the press date: the book is current as of this day
+    annotation: str  # аңдатпа, printed on the imprint page
+    copyright: tuple[str, ...]  # each printed as a «© …» line
     rights: str
     licence_url: str
     identifier: str
-    source_credit: str
+    source_credit: tuple[str, ...]  # one paragraph each on the imprint page
     isbn: str | None
     udc: str | None
     bbk: str | None
@@ -83,6 +93,8 @@ class BookConfig:
     toc_depth: int
     front: tuple[Path, ...]
     chapters: tuple[Path, ...]
+    appendices: tuple[Path, ...]  # numbered «1-қосымша», after the chapters
+    bibliography: Path | None  # «Пайдаланылған әдебиеттер», after the appendices
     glossary: Path
     wordlist: Path | None
     # Lines of list entries in book.yaml, so a missing chapter is reported where it is named.
@@ -91,6 +103,17 @@ class BookConfig:
     @property
     def manuscript_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def creators(self) -> tuple[str, ...]:
+        """Who is named on the title: the authors, else the compilers."""
+        return self.authors or self.compilers
+
+    @property
+    def parts(self) -> tuple[Path, ...]:
+        """Every Markdown part, in book order."""
+        back = (self.bibliography,) if self.bibliography else ()
+        return self.front + self.chapters + self.appendices + back
 
     @property
     def styles_dir(self) -> Path:

@@ -41,6 +41,7 @@ from ..model import (
     Part,
     TermUse,
 )
+from ..processes import child_setup, signals_held
 from ..project import MANUSCRIPT, read_file
 from . import lint
 from .config import BookConfig, load_config
@@ -88,6 +89,31 @@ RTL_LANGUAGES = frozenset(["ar", "fa", "he", "ps", "ug", "ur", "yi"])
 _LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$")
 
 
+# Closing quotes that end a bare URL belong to the sentence, not to the address:
+# «https://oic-oci.org» (linkify-it takes » as part of the URL).
+_URL_CLOSING = "»”’“«"
+
+
+def _quotes_out_of_bare_urls(state) -> None:
+    for block in state.tokens:
+        children = block.children or []
+        for index in range(len(children) - 2, 0, -1):
+            opening, text = children[index - 1], children[index]
+            if opening.type != "link_open" or opening.markup != "linkify":
+                continue
+            trimmed = text.content.rstrip(_URL_CLOSING)
+            if trimmed == text.content or not trimmed:
+                continue
+            tail = Token("text", "", 0)
+            tail.content = text.content[len(trimmed) :]
+            text.content = trimmed
+            mail = (opening.attrGet("href") or "").startswith("mailto:")
+            opening.attrSet(
+                "href", state.md.normalizeLink(("mailto:" if mail else "") + trimmed)
+            )
+            children.insert(index + 2, tail)
+
+
 def make_parser() -> MarkdownIt:
     """The one Markdown parser of the project."""
     md = (
@@ -99,9 +125,10 @@ def make_parser() -> MarkdownIt:
         # `[text]{lang=en}`: a span in another language (attributes on spans only).
         .use(attrs_plugin, after=(), spans=True, allowed=("lang",))
     )
-    # Bare URLs become links, but only real ones (https://…, www.…, mail addresses):
-    # "README.md" or "т.б." are not web sites.
+    # Bare URLs become links, but only real ones (https://…, mail addresses): "README.md"
+    # or "т.б." are not web sites.
     md.linkify.set({"fuzzy_link": False})
+    md.core.ruler.after("linkify", "closing_quotes", _quotes_out_of_bare_urls)
     # markdown-it leaves a link to javascript: or file: as plain text, silently; parsed
     # as links, `lint.check_target` reports them at their line, and the build stops.
     md.validateLink = lambda url: True
@@ -606,6 +633,10 @@ def _mark_figures_and_captions(tokens: list[Token]) -> list[Token]:
                 token.meta = {**(token.meta or {}), "figure": children[0]}
                 tokens[i + 2].meta = {**(tokens[i + 2].meta or {}), "figure": children[0]}
                 children[0].meta = {**(children[0].meta or {}), "figure": True}
+        if token.type == "table_close" and _caption_typed_as_a_row(out):
+            out.append(token)
+            i += 1
+            continue
         if token.type == "table_close" and i + 3 < len(tokens):
             opening, inline, closing = tokens[i + 1 : i + 4]
             first = (inline.children or [None])[0]
@@ -630,6 +661,40 @@ def _mark_figures_and_captions(tokens: list[Token]) -> list[Token]:
     return out
 
 
+def _caption_typed_as_a_row(out: list[Token]) -> bool:
+    """`: Caption` on the line right after a table (no blank line) is read by GFM as a
+    last row with one cell; make it the table's caption, as with the blank line."""
+    start = max((j for j, t in enumerate(out) if t.type == "tr_open"), default=None)
+    if start is None:
+        return False
+    cells = [t for t in out[start:] if t.type == "inline"]
+    if (
+        not cells
+        or not re.match(r":[ \t]", cells[0].content)
+        or any(c.content.strip() for c in cells[1:])
+    ):
+        return False
+    first = (cells[0].children or [None])[0]
+    if first is None or first.type != "text":
+        return False
+    first.content = first.content[1:].lstrip()
+    del out[start:]
+    if out[-1].type == "tbody_open":
+        out.pop()  # the caption was the only row of the body
+    else:
+        closing = Token("tbody_close", "tbody", -1)
+        out.append(closing)
+    table_start = max(j for j, t in enumerate(out) if t.type == "table_open")
+    out[table_start].meta = {**(out[table_start].meta or {}), "caption": True}
+    caption = [
+        Token("caption_open", "caption", 1),
+        cells[0],
+        Token("caption_close", "caption", -1),
+    ]
+    out[table_start + 1 : table_start + 1] = caption
+    return True
+
+
 def _plain(inline: Token) -> str:
     """The plain text of an inline token, for outlines and running heads."""
     out = []
@@ -641,6 +706,25 @@ def _plain(inline: Token) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             out.append(" ")
     return "".join(out).strip()
+
+
+# `![alt](images/карта 1.png)`: CommonMark takes a path with a space for text, so the
+# image would silently be printed as its source.
+_LITERAL_IMAGE = re.compile(r"!\[[^\]\n]*\]\(([^()<>\n]*\s[^()<>\n]*)\)")
+
+
+def _check_literal_images(inline: Token, path: Path, problems: Problems) -> None:
+    """An image that Markdown left as text because its path has a space is an error."""
+    for child in inline.children or ():
+        if child.type == "text":
+            for match in _LITERAL_IMAGE.finditer(child.content):
+                problems.error(
+                    "L002",
+                    path,
+                    child.meta["line"],
+                    "image path with a space is read as text: write "
+                    f"![…](<{lint.cut(match[1].strip(), 60)}>) or use %20",
+                )
 
 
 def _collect_texts(
@@ -716,6 +800,7 @@ def read_part(
         if token.type == "inline":
             _number_lines(token)
             _collect_texts(token, texts, other_texts)
+            _check_literal_images(token, path, problems)
             _typeset(token)
         elif token.type in ("fence", "code_block") and token.map:
             first = token.map[0] + (2 if token.type == "fence" else 1)
@@ -1080,13 +1165,22 @@ def read_manuscript(
     _render_rules(md)
     glossary_list, named = read_glossary(md, config.glossary, problems)
     glossary = {entry.term: entry for entry in glossary_list}
-    jobs = [
-        _PartJob(path, "front", None, "preface" if i == 0 else f"front{i + 1}")
-        for i, path in enumerate(config.front)
-    ] + [
-        _PartJob(path, "chapter", number, f"ch{number}")
-        for number, path in enumerate(config.chapters, start=1)
-    ]
+    jobs = (
+        [
+            _PartJob(path, "front", None, "preface" if i == 0 else f"front{i + 1}")
+            for i, path in enumerate(config.front)
+        ]
+        + [
+            _PartJob(path, "chapter", number, f"ch{number}")
+            for number, path in enumerate(config.chapters, start=1)
+        ]
+        + [
+            _PartJob(path, "appendix", number, f"app{number}")
+            for number, path in enumerate(config.appendices, start=1)
+        ]
+    )
+    if config.bibliography:
+        jobs.append(_PartJob(config.bibliography, "bibliography", None, "bibliography"))
     _SHARED["context"] = (md, glossary, named or frozenset(), problems.root)
     root = problems.root
     keys = []
@@ -1099,8 +1193,11 @@ def read_manuscript(
     todo = jobs if cache is None else [job for job, key in zip(jobs, keys) if key not in cache]
     size = sum(job.path.stat().st_size for job in todo if job.path.is_file())
     if size > PARALLEL_BYTES and len(todo) > 1 and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-            read = list(pool.map(_read_part_job, todo, chunksize=max(1, len(todo) // 8)))
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(2, mp_context=context, initializer=child_setup) as pool:
+            with signals_held():  # workers are forked here; see processes.in_background
+                mapped = pool.map(_read_part_job, todo, chunksize=max(1, len(todo) // 8))
+            read = list(mapped)
     else:
         read = [_read_part_job(job) for job in todo]
     if cache is None:
@@ -1113,20 +1210,20 @@ def read_manuscript(
         results = [result for result, _ in entries]
         cache.clear()  # keep only this version of each part
         cache.update(zip(keys, entries, strict=True))
-    front: list[Part] = []
-    chapters: list[Part] = []
+    by_kind: dict[str, list[Part]] = {"front": [], "chapter": [], "back": []}
     for job, (part, part_problems) in zip(jobs, results, strict=True):
         problems.items.extend(part_problems)
         if part:
-            (front if job.kind == "front" else chapters).append(part)
+            by_kind[job.kind if job.kind in by_kind else "back"].append(part)
     book = Book(
         config=config,
-        front=tuple(front),
-        chapters=tuple(chapters),
+        front=tuple(by_kind["front"]),
+        chapters=tuple(by_kind["chapter"]),
         glossary=tuple(glossary_list),
-        index=build_index(tuple(front) + tuple(chapters)),
+        index=build_index(tuple(by_kind["front"] + by_kind["chapter"] + by_kind["back"])),
+        back=tuple(by_kind["back"]),
     )
-    complete = len(front) + len(chapters) == len(config.front) + len(config.chapters)
+    complete = len(book.parts) == len(config.parts)
     return Manuscript(book, complete, named)
 
 

@@ -66,6 +66,10 @@ def _keeping_html_facts(build_box_tree):
             for attribute, key in (("lang", "Lang"), ("id", "ID")):
                 if value := source.element.get(attribute):
                     facts[key] = pydyf.String(value)
+        elif source.element_tag == "oic-footnote::footnote-call" and source.element.get("id"):
+            # Which note this call is for, so that pdfua can put the note after it; a
+            # private key that pdfua removes (editions.pdfua.NOTE_CALL).
+            facts["OICNoteCall"] = pydyf.String(source.element.get("id"))
         for element in build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
             if anonymous and element["S"] in _GROUPING:
                 # A box CSS made to hold an element's inline content (the image of a
