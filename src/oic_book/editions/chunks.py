@@ -131,6 +131,12 @@ def plan(book: Book) -> list[Chunk]:
     return chunks
 
 
+def merge_order(chunks: list[Chunk]) -> list[str]:
+    """The order chunks are merged in, whatever order they are laid out in: the book's,
+    but the front matter last (it is laid out last, with every page number)."""
+    return [chunk.name for chunk in chunks[1:]] + [chunks[0].name]
+
+
 def next_right_page(after: int) -> int:
     """The first right-hand (odd) page after page `after`: where the next chunk starts."""
     return after + 1 if after % 2 == 0 else after + 2

@@ -46,7 +46,8 @@ def merge(
     subset: Callable[[str, bytes, list[int]], bytes] | None = None,
 ) -> bytes:
     """The chunks' PDFs as one PDF/UA-1 file (chunks in any order; merged by page)."""
-    merger = Merger(fonts_dir, identifier, subset)
+    chunks = sorted(chunks, key=lambda chunk: chunk.first_page)
+    merger = Merger(fonts_dir, identifier, [chunk.name for chunk in chunks], subset)
     for chunk in chunks:
         merger.add(chunk)
     return merger.finish()
@@ -67,18 +68,23 @@ class _Copied:
 
 
 class Merger:
-    """Merges chunks as they are laid out, in any order (`add`), then writes the book
-    (`finish`). Copying a chunk's objects is most of the work, and happens while the
-    other chunks are still being laid out."""
+    """Merges chunks as they are laid out (`add`), then writes the book (`finish`).
+    Copying a chunk's objects is most of the work, and happens while the other chunks
+    are still being laid out.
+
+    Chunks come in any order, but are copied in the order `names` (the book's, with the
+    front matter last, as it is laid out last): qpdf numbers the objects it writes after
+    the order they were made in, so the same book must always be copied the same way.
+    """
 
     def __init__(
         self,
         fonts_dir: Path,
         identifier: bytes,
+        names: list[str],
         subset: Callable[[str, bytes, list[int]], bytes] | None = None,
     ) -> None:
-
-        self.fonts_dir, self.identifier = fonts_dir, identifier
+        self.fonts_dir, self.identifier, self.names = fonts_dir, identifier, names
         self.subset = subset or subset_font
         self.reset()
 
@@ -94,8 +100,18 @@ class Merger:
         )
         self.copied: dict[int, _Copied] = {}  # by first page
         self.version = "1.7"
+        self.waiting: dict[str, LaidOutChunk] = {}
 
     def add(self, chunk: LaidOutChunk) -> None:
+        """Take a laid-out chunk: copied now if it is the next in `names`, else later."""
+        self.waiting[chunk.name] = chunk
+        while len(self.copied) < len(self.names):
+            name = self.names[len(self.copied)]
+            if name not in self.waiting:
+                break
+            self._copy(self.waiting.pop(name))
+
+    def _copy(self, chunk: LaidOutChunk) -> None:
         """Copy a laid-out chunk's objects into the merged PDF."""
         import pikepdf
 
@@ -147,6 +163,8 @@ class Merger:
         """The merged PDF's bytes, once every chunk has been added."""
         import pikepdf
 
+        if len(self.copied) != len(self.names):
+            raise ValueError(f"{len(self.names) - len(self.copied)} chunks not laid out")
         out = self.out
         page_arrays: list = []
         annotations: list = []
