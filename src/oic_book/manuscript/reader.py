@@ -727,14 +727,23 @@ def _check_literal_images(inline: Token, path: Path, problems: Problems) -> None
                 )
 
 
+_RAW_CODE_TAG = re.compile(r"<(/?)(?:code|kbd|samp)\b[^>]*>", re.IGNORECASE)
+
+
 def _collect_texts(
     inline: Token, texts: list[tuple[int, str]], other_texts: list[tuple[int, str]]
 ) -> None:
     """Sort the text of a paragraph by what checks it: Kazakh text gets every check,
     other languages, Arabic runs and code only the glyph check; URLs none."""
+    code = 0  # inside raw <code>, <kbd>, <samp>: code, not Kazakh text
     for child in inline.children or ():
         line = child.meta["line"]
-        if child.type == "code_inline":
+        if child.type == "html_inline":
+            tag = _RAW_CODE_TAG.match(child.content)
+            if tag:
+                code = max(0, code + (-1 if tag[1] else 1))
+            continue
+        if child.type == "code_inline" or (code and child.type == "text"):
             other_texts.append((line, child.content))
         elif child.type in ("text", "myst_role") and not child.meta.get("url"):
             if is_kazakh(child.meta.get("lang", "kk")):
