@@ -192,3 +192,22 @@ def test_front_matter_that_moves_is_laid_out_again(tmp_path, monkeypatch, caplog
     caplog.set_level("INFO", logger="oic_book")
     assert build(project, tmp_path / "twice").pdf.read_bytes() == expected
     assert "the front matter takes 4 pages, not 5: again" in caplog.text
+
+
+@pytest.mark.parametrize("fixture", ["every_element", "built"])
+def test_every_element_and_the_real_book_are_the_same_in_chunks(fixture, request):
+    """Figures, tables (header cells named in their rows), code, other languages and
+    scripts, links out and between chapters, front and back matter: the book with every
+    element an author can write, and the real book, each built in chunks (one part each,
+    for so small a book) against one pass."""
+    built = request.getfixturevalue(fixture)
+    project = built.out.parent if fixture == "every_element" else ROOT
+    book, problems = check_project(project)
+    assert book is not None, problems.sorted()
+    assert len(chunks.plan(book)) >= 5
+    whole, _ = pdf.lay_out_in_one_pass(book, project)
+    chunked = built.result.pdf.read_bytes()
+    assert _pages(chunked) == _pages(whole)
+    one, other = _structure(whole), _structure(chunked)
+    for key in one:
+        assert other[key] == one[key], key
