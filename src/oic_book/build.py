@@ -201,7 +201,8 @@ def build(
             merger = None
             if "pdf" in formats:
                 fonts, identifier = project.styles / "fonts", pdf.pdf_identifier(book.config)
-                merger = pdfmerge.Merger(fonts, identifier, chunks.merge_order(plan))
+                subset = cache.subset_font if cache is not None else None
+                merger = pdfmerge.Merger(fonts, identifier, chunks.merge_order(plan), subset)
             laid_out = chunks.lay_out_book(book, plan, layout_workers, setup, cache, merger)
             refused = sorted({url for chunk in laid_out for url in chunk.refused})
             if refused:

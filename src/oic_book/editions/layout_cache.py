@@ -168,6 +168,21 @@ class LayoutCache:
         header = {"chunk": _chunk_to_json(chunk)}
         self._write(self.key("chunk", html, chunk.first_page), header, chunk.pdf)
 
+    # --- font subsets ---
+
+    def subset_font(self, source_sha256: str, data: bytes, glyphs: list[int]) -> bytes:
+        """`pdfmerge.subset_font`, kept: the merged book's fonts change only when a glyph
+        comes or goes."""
+        from .pdfmerge import subset_font
+
+        key = self.key("font", source_sha256, " ".join(map(str, glyphs)))
+        entry = self._read(key, with_pdf=True)
+        if entry is not None:
+            return entry[1]
+        program = subset_font(source_sha256, data, glyphs)
+        self._write(key, {"font": source_sha256}, program)
+        return program
+
     # --- files ---
 
     def _path(self, key: str) -> Path:
