@@ -16,7 +16,7 @@ OUTPUTS := $(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html
 # tried again.
 BUILT  := $(VENV)/.built-sources
 
-.PHONY: book site preview test check spell bench calibre clean patterns
+.PHONY: book site preview test check spell bench calibre ace clean patterns fuzz
 
 # The three editions are made by one build: the web edition takes the print edition's page
 # numbers from its layout. `make site` is the same target, by the name of its third output.
@@ -47,6 +47,16 @@ test: $(VENV)/.installed-test
 # conversion without warnings, one cover page, no blank page, calibre's "Check book".
 calibre: $(VENV)/.installed-test book
 	$(BIN)/python tests/calibre.py $(DIST)/oic-book.epub
+
+# DAISY Ace (npm @daisy/ace-cli, Node.js needed) on the EPUB: no accessibility violation.
+ace: book
+	sh tests/ace.sh $(DIST)/oic-book.epub
+
+# The structural fuzzer at length (tests/test_structural_fuzz.py): 2,000 manuscripts,
+# 40 of them built and searched for every word written. `make test` runs 25 and builds 3.
+fuzz: $(VENV)/.installed-test
+	OIC_FUZZ_EXAMPLES=2000 OIC_FUZZ_BUILDS=40 $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/test_structural_fuzz.py tests/test_fuzz.py --hypothesis-show-statistics
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py

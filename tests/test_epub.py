@@ -247,3 +247,29 @@ def test_no_invisible_break_characters_in_the_text(request, name):
             if member.endswith(".xhtml"):
                 text = "".join(etree.fromstring(archive.read(member)).itertext())
                 assert not set(text) & {"\u00ad", "\u200b"}, member
+
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def test_axe_reports_no_violations_in_any_epub_document(built, browser, tmp_path):
+    """Every content document of the EPUB, opened as a reading system would (Chromium),
+    passes axe-core's WCAG 2.1 A and AA rules, the level the package claims
+    (dcterms:conformsTo). Ace, DAISY's EPUB checker, runs the same engine. The
+    best-practice rules are left out: a landmark `main` is a web-page convention that
+    EPUB content documents do not follow."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    with zipfile.ZipFile(built.result.epub) as zf:
+        zf.extractall(tmp_path)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    found = {}
+    documents = sorted((tmp_path / "EPUB").glob("*.xhtml"))
+    assert len(documents) >= len(built.book.parts) + 3
+    for document in documents:
+        page.goto(document.as_uri())
+        violations = Axe().run(page, options=WCAG_AA).response["violations"]
+        if violations:
+            found[document.name] = [f"{v['id']} ({len(v['nodes'])})" for v in violations]
+    page.close()
+    assert not found

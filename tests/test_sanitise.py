@@ -71,6 +71,8 @@ HOSTILE = [
     ("<!DOCTYPE html>", ["H002"]),
     ("<?php echo 1 ?>", ["H002"]),
     ("<span>" * 40 + "deep" + "</span>" * 40, ["M007"]),
+    ('<a href="#ch1" href="#ch1">twice</a>', ["H006"]),
+    ('<span title="&#1;x">x</span>', []),  # an invalid reference reads as nothing
 ]
 WELL_FORMED = [
     "one<br>two<br/>three<BR>four</br>",
@@ -226,12 +228,23 @@ def test_every_id_the_builder_makes_is_in_its_reserved_namespace(tmp_path):
         '{#mine}\n## Бөлім\n\n{index}`Мысыр` <span id="also-mine">x</span>\n\n'
         "- тізім\n\n> дәйексөз\n\n[^a]: Ескерту.\n"
     )
-    book, problems = check_project(project_with(tmp_path, chapter))
+    project = project_with(tmp_path, chapter)
+    manuscript = project / "manuscript"
+    (manuscript / "chapters" / "app.md").write_text("# Қосымша\n\nМәтін.\n", "utf-8")
+    (manuscript / "chapters" / "bib.md").write_text("# Әдебиеттер\n\n- Кітап.\n", "utf-8")
+    book_yaml = manuscript / "book.yaml"
+    book_yaml.write_text(
+        book_yaml.read_text("utf-8")
+        + "appendices:\n  - chapters/app.md\nbibliography: chapters/bib.md\n",
+        "utf-8",
+    )
+    book, problems = check_project(project)
     assert problems.errors == []
     authored = {i for part in book.parts for i, _ in part.ids}
     assert authored == {"mine", "also-mine"}
     html = render.render_print_html(book) + render.render_print_index(book, {})
     html += "".join(doc.xhtml for doc in render.render_epub_documents(book))
+    html += "".join(doc.xhtml for doc in render.render_web_pages(book, None, None, None))
     made = set(re.findall(r'\sid="([^"]+)"', html)) - authored
     assert made and {i for i in made if not RESERVED_ID.match(i)} == set()
 

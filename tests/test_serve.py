@@ -83,6 +83,16 @@ def preview(project: Path, *options: str) -> Iterator[tuple[subprocess.Popen, st
                 process.wait()
 
 
+def _wait_for_line(lines: list[str], text: str, timeout: float = 20) -> bool:
+    """Whether a line holding `text` arrives on stderr within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not any(text in line for line in lines):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def _append(project: Path, text: str) -> None:
     path = project / CHAPTER
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
@@ -120,7 +130,8 @@ def test_problems_show_in_the_page_over_the_last_good_text(browser, project):
             "manuscript/chapters/01-first.md:21: error: footnote [^missing] has no definition"
         )
         assert message in problems.inner_text()
-        assert any(message in line for line in lines)  # and in the terminal
+        # and in the terminal: the page may get it first, so wait for the line to be read
+        assert _wait_for_line(lines, message), lines
         assert page.evaluate("window.notReloaded")  # the last good page stays
         assert page.locator("main").inner_text() == before
         page.reload()  # even when loaded again

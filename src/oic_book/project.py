@@ -150,7 +150,10 @@ def as_on_disk(path: Path) -> Path:
     macOS or copied from an archive may be named in NFD: «й» as и + U+0306. Linux file
     systems compare bytes, so the name is looked up by its NFC form.
     """
-    if path.exists() or not path.parent.is_dir():
+    try:
+        if path.exists() or not path.parent.is_dir():
+            return path
+    except (OSError, ValueError):  # a name too long, a NUL: `contain` will say so
         return path
     wanted = unicodedata.normalize("NFC", path.name)
     try:

@@ -296,6 +296,9 @@ def epub_bytes(
         "epub2_guide": True,  # ours, in Kazakh (guide_references)
         "mtime": moment,
     }
-    zip_time = max(moment, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]
+    # A zip entry's date runs from 1980 to 2107 only: a book dated outside is clamped.
+    earliest = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+    latest = dt.datetime(2107, 12, 31, 23, 59, 58, tzinfo=dt.UTC)
+    zip_time = min(max(moment, earliest), latest).timetuple()[:6]
     _Writer(target, book, options, zip_time).write()
     return target.getvalue()

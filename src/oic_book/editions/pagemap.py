@@ -183,7 +183,10 @@ def _marker(number: int):
     span.set(f"{{{EPUB_NS}}}type", "pagebreak")
     span.set("role", "doc-pagebreak")
     span.set("id", f"page-{number}")
-    span.set("aria-label", str(number))
+    # The page number as `title`, the accessible name that Ace's pagebreak-label rule
+    # asks for: axe-core (4.12) reports `aria-label` on this span as a prohibited
+    # attribute, and a title satisfies both.
+    span.set("title", str(number))
     return span
 
 
@@ -195,6 +198,15 @@ _FLOW_PARENTS = frozenset(["body", "section", "div", "blockquote", "aside"])
 def _insert(element, words: str, number: int, after: int) -> int:
     """Insert the marker for page `number` in `element` before `words`; return the offset
     from which a later page in the same block is searched."""
+    nav = next((a for a in element.iterancestors() if _local(a.tag) == "nav"), None)
+    if nav is None and _local(element.tag) == "nav":
+        nav = element
+    if nav is not None:
+        # A nav's lists admit only links and spans that carry text (EPUBCheck counts an
+        # aria-label too, which axe-core prohibits on a page break): a page that begins
+        # inside the contents is marked just before them.
+        nav.addprevious(_marker(number))
+        return after
     slots = _text_slots(element)
     chars: list[str] = []  # the block's text with white space collapsed, as in layout
     index: list[tuple[int, int]] = []  # its position → (slot, offset in slot)
@@ -233,8 +245,6 @@ def _insert(element, words: str, number: int, after: int) -> int:
             and _local(element.tag) not in ("section", "nav")
         ):
             element.addprevious(marker)
-        elif _local(element.tag) == "nav" and parent is not None:
-            element.addprevious(marker)  # a nav's content model admits no extra span
         else:
             element.insert(0, marker)
             marker.tail, element.text = element.text, None

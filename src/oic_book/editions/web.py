@@ -109,7 +109,7 @@ def mark_pages(docs: list[Document], starts: tuple[PageStart, ...]) -> list[Docu
 def _as_link(marker, label: str) -> None:
     """The EPUB's page-break marker as the web shows it: a link to itself, named "page
     12 of the print edition", left out of the search index."""
-    number = marker.get("aria-label")
+    number = marker.get("title")
     for name in list(marker.attrib):
         if name != "id":
             del marker.attrib[name]

@@ -144,7 +144,7 @@ def check_styles(project: Path, problems: Problems) -> None:
 
 def check_part_files(config: BookConfig, problems: Problems) -> None:
     """Every listed part exists; every Markdown file in the chapter folders is listed."""
-    listed = set()
+    listed: dict[Path, int] = {}
     back = (config.bibliography,) if config.bibliography else ()
     for key, paths in (
         ("front", config.front),
@@ -153,7 +153,16 @@ def check_part_files(config: BookConfig, problems: Problems) -> None:
         ("bibliography", back),
     ):
         for index, path in enumerate(paths):
-            listed.add(path)
+            line = config.lines.get(f"{key}[{index}]", config.lines.get(key, 1))
+            if path in listed:  # the same file twice (or by a second name, a link)
+                problems.error(
+                    "C003",
+                    config.path,
+                    line,
+                    f"'{problems.relative(path)}' is already listed at line {listed[path]}",
+                )
+                continue
+            listed[path] = line
             if not path.is_file():
                 rel = (
                     path.relative_to(config.manuscript_dir)

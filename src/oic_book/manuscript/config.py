@@ -242,6 +242,10 @@ def load_config(path: Path, problems: Problems) -> BookConfig | None:
             values[key] = field.default
     if values.get("language") not in (None, "kk"):
         problems.error("Y007", path, lines["language"], "language must be 'kk' (Kazakh)")
+    if values.get("chapters") == ():
+        problems.error(
+            "Y004", path, lines["chapters"], "'chapters' must list at least one file"
+        )
     url = values.get("licence_url")
     if url and not _WEB_ADDRESS.match(url):
         problems.error(

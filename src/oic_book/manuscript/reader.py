@@ -46,7 +46,7 @@ from ..project import MANUSCRIPT, read_file
 from . import lint
 from .config import BookConfig, load_config
 from .images import ImageFile
-from .sanitise import CONTROL, check_plain_text, sanitise_tokens
+from .sanitise import CONTROL, check_plain_text, check_well_formed, sanitise_tokens
 from .sources import LocatedDict, LocatedList, read_text, read_yaml
 
 ROLES = ("term", "index")
@@ -899,6 +899,11 @@ def read_part(
                         f"footnote [^{match[1]}] has no definition",
                     )
     footnotes.sort(key=lambda n: n.number)
+    if not problems.errors:  # the guard of last resort, on what passed every rule
+        part_line = tokens[first].map[0] + 1
+        for fragment in (title_html, body_html, *(p for n in footnotes for p in n.paragraphs)):
+            if not check_well_formed(fragment, path, part_line, problems):
+                break
     return Part(
         kind=kind,  # type: ignore[arg-type]
         number=number,
@@ -948,6 +953,7 @@ def _refuse_notes_in_headings(
     return refused
 
 
+MAX_TERM = 300  # a term or an expansion is a name, not a paragraph
 GLOSSARY_KEYS = {"term", "definition", "expansion", "index"}
 
 
@@ -1016,6 +1022,11 @@ def read_glossary(
             if isinstance(item.get(name), str):
                 line = item.key_lines[name]
                 ok = check_plain_text(item[name], name, path, line, problems) and ok
+                if len(item[name]) > MAX_TERM:
+                    problems.error(
+                        "Y004", path, line, f"'{name}' is longer than {MAX_TERM} characters"
+                    )
+                    ok = False
         if not ok:
             continue
         term = item["term"].strip()
@@ -1064,6 +1075,7 @@ def _definition_html(
         token.map = [line - 1, line]  # so that problems are reported at the definition
         _number_lines(token)
         _typeset(token)
+    errors_before = len(state.problems.errors)
     found = sanitise_tokens(tokens, state.path, state.problems)
     for token in tokens:
         for child in token.children or ():
@@ -1073,7 +1085,10 @@ def _definition_html(
                 )
         token.children = [c for c in token.children or () if c.type != "image"]
     state.links = list(found.links)  # and Markdown links, as it renders
-    return md.renderer.render(tokens, md.options, {"part": state}), tuple(state.links)
+    definition_html = md.renderer.render(tokens, md.options, {"part": state})
+    if len(state.problems.errors) == errors_before:  # the guard of last resort
+        check_well_formed(definition_html, state.path, line, state.problems)
+    return definition_html, tuple(state.links)
 
 
 def build_index(parts: tuple[Part, ...]) -> tuple[IndexEntry, ...]:

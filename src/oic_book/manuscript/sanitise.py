@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
+from xml.etree import ElementTree
 
 from markdown_it.token import Token
 
@@ -108,16 +109,17 @@ VOID_TAGS = frozenset(["br", "wbr"])
 MAX_DEPTH = 16
 
 # Ids the builder makes: the sections of the book (titlepage, contents, glossary-title,
-# …), the parts (preface, front2, ch3 and ch3-part, ch3-2, ch3-b7), and the anchors of
-# terms, index marks, notes, glossary entries, figures, tables and print pages. An
+# bibliography, the web edition's main and search, …), the parts (preface, front2, ch3
+# and ch3-part, ch3-2, ch3-b7, app1), and the anchors of terms, index marks, notes,
+# glossary entries, figures, tables and print pages. An
 # author's id may not look like one of them (tests/test_sanitise.py renders a book with
 # every construct and checks that every id the builder made matches this).
 RESERVED_ID = re.compile(
     r"^(?:"
     r"(?:cover|titlepage|imprint|contents|landmarks|page-list|glossary|index|preface"
-    r"|footnotes|oic)(?:-.*)?"
-    r"|(?:ch|front)\d+(?:-.*)?"
-    r"|(?:t|ix|fn|fnref|g|fig|tab|table|figure|page|pg|note)-.*"
+    r"|bibliography|footnotes|main|search|site-search|oic)(?:-.*)?"
+    r"|(?:ch|front|app)\d+(?:-.*)?"
+    r"|(?:t|ix|fn|fnref|g|fig|tab|table|figure|page|pg|note|bib|ref)-.*"
     r")$",
     re.IGNORECASE,
 )
@@ -318,7 +320,12 @@ class _RawHTML(HTMLParser):
             site.error("H007", f"<{tag}> is a block; it cannot be inside a paragraph")
             return
         kept = []
+        seen = set()
         for name, value in attrs:
+            if name in seen:
+                site.error("H006", f"attribute '{shorten(name, 30)}' is given twice")
+                continue
+            seen.add(name)
             if check_attribute(tag, name, value, site):
                 kept.append((name, value or ""))
                 if name == "id":
@@ -375,6 +382,9 @@ class _RawHTML(HTMLParser):
             self.site.error("H007", f"</{tag}> closes nothing that is open")
 
     def handle_data(self, data):
+        if match := CONTROL.search(data):  # from an entity: &#1;
+            self.site.error("E005", f"control character U+{ord(match[0]):04X} in HTML")
+            data = CONTROL.sub("", data)
         if not self.skipping:
             self.out.append(html.escape(data, quote=False))
 
@@ -395,7 +405,13 @@ class _TooDeep(Exception):
     """Raised out of the HTML parser once the nesting limit is passed (reported)."""
 
 
+_UNCLOSED_COMMENT = re.compile(r"<!--(?:(?!-->).)*\Z", re.DOTALL)
+
+
 def _rewrite(content: str, site: Site, stack: list[_Open], inline: bool, found) -> str:
+    if _UNCLOSED_COMMENT.search(content):
+        # Markdown hides everything after it, to the end of the file: refused, not lost.
+        site.error("H007", "an HTML comment <!-- is never closed with -->")
     parser = _RawHTML(site, stack, inline, found)
     try:
         parser.feed(content)
@@ -467,6 +483,20 @@ def _close_markdown(stack: list[_Open], site: Site) -> None:
         site.error("H007", f"<{opened.tag}> is never closed inside its block", opened.line)
     if stack:
         stack.pop()
+
+
+def check_well_formed(fragment: str, path: Path, line: int, problems: Problems) -> bool:
+    """The last guard: what the reader made of a file is well-formed XHTML (the EPUB is
+    XML; a mistake that slipped past the rules above is reported here, at the file,
+    instead of breaking the build)."""
+    try:
+        ElementTree.fromstring(f"<root>{fragment}</root>")
+    except ElementTree.ParseError as exc:
+        problems.error(
+            "H007", path, line, f"the text cannot be written as XHTML ({shorten(str(exc), 80)})"
+        )
+        return False
+    return True
 
 
 # --- plain text ----------------------------------------------------------------------
