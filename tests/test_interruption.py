@@ -77,7 +77,7 @@ def start_build(project: Path, tmp: Path, marker: str) -> subprocess.Popen:
     )
 
 
-STAGES = ["start", "check", "render", "layout", "pages"]
+STAGES = ["start", "check", "render", "layout", "pdf"]
 
 
 @pytest.mark.parametrize(
@@ -86,11 +86,11 @@ STAGES = ["start", "check", "render", "layout", "pages"]
         (signal.SIGTERM, "start", False),
         (signal.SIGTERM, "check", False),
         (signal.SIGTERM, "render", False),
-        (signal.SIGTERM, "pages", False),  # the EPUB child is running
+        (signal.SIGTERM, "pdf", False),  # the EPUB and site processes are running
         (signal.SIGHUP, "render", False),
-        (signal.SIGHUP, "pages", False),
+        (signal.SIGHUP, "pdf", False),
         (signal.SIGINT, "layout", True),  # Ctrl-C in a terminal: the whole group
-        (signal.SIGINT, "pages", True),
+        (signal.SIGINT, "pdf", True),
     ],
 )
 def test_a_signal_at_any_stage_leaves_nothing_behind(tmp_path, signum, after, group):

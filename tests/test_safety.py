@@ -10,6 +10,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import failing_workers
 import pytest
 from badcases import BASE, ROOT, run_cli, subprocess_env
 from pypdf import PdfReader
@@ -234,18 +235,17 @@ def test_failure_after_the_pdf_leaves_dist_unchanged(tmp_path, monkeypatch):
     project = mini_project(tmp_path / "project")
     dist = previous_dist(project)
     made_pdf = []
-    real_pdf_bytes = build_module.pdf.pdf_bytes
+    real_finish = build_module.pdfmerge.Merger.finish
 
-    def pdf_bytes(*args, **kwargs):
-        data = real_pdf_bytes(*args, **kwargs)
+    def finish(*args, **kwargs):
+        data = real_finish(*args, **kwargs)
         made_pdf.append(len(data))
         return data
 
-    def epub_bytes(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(build_module.pdf, "pdf_bytes", pdf_bytes)
-    monkeypatch.setattr(build_module.epub, "epub_bytes", epub_bytes)
+    monkeypatch.setattr(build_module.pdfmerge.Merger, "finish", finish)
+    # The EPUB is made in a spawned process, which imports its main function afresh:
+    # the failing one is in a module of the tests.
+    monkeypatch.setattr(build_module, "epub_edition", failing_workers.epub_disk_full)
     with pytest.raises(OSError, match="disk full"):
         build(project, dist)
     assert made_pdf and made_pdf[0] > 1000
@@ -278,10 +278,7 @@ def test_interrupted_build_leaves_dist_unchanged(tmp_path, monkeypatch):
     project = mini_project(tmp_path / "project")
     dist = previous_dist(project)
 
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(build_module.epub, "epub_bytes", interrupt)
+    monkeypatch.setattr(build_module, "epub_edition", failing_workers.epub_interrupted)
     with pytest.raises(KeyboardInterrupt):
         build(project, dist)
     assert_untouched(dist)

@@ -25,18 +25,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import EDITIONS, render
-from .editions import cover, epub, pagemap, pdf, pdfua, web
+from .editions import chunks, cover, epub, layout_cache, pagemap, pdf, pdfmerge, pdfua, web
 from .errors import BookError, BuildError, Problem
 from .manuscript import check
-from .processes import in_background, raise_if_interrupted, signal_pending, signals_held
+from .processes import raise_if_interrupted, signal_pending, signals_held
 from .project import Project
+from .workers import Workers, in_background
 
 log = logging.getLogger("oic_book")
-T = TypeVar("T")
 
 PDF_NAME = web.PDF_NAME
 EPUB_NAME = web.EPUB_NAME
@@ -178,41 +177,41 @@ def build(
     # from /etc/mime.types: the build reads nothing of the machine's, and the EPUB is the
     # same bytes everywhere (ebooklib and WeasyPrint ask `mimetypes`).
     mimetypes.knownfiles = []
-    with stage("check"):
-        book, problems = check.check_project(project.root)
-        failing = problems.errors + (problems.warnings if strict else [])
-        if failing or book is None:
-            raise BookError(problems.sorted())
-    with stage("render"):
-        assets = epub.collect_assets(project)
-        refused = refused_epub_urls(assets)
-        if refused:
-            raise BuildError("refused to package: " + ", ".join(refused))
-        html = render.render_print_html(book)
-        images = {image.name: (image.path, image.media_type) for image in book.images}
-        fetcher = pdf.make_url_fetcher(project, images)
-    with stage("layout"):
-        document, root = pdf.layout(html, book.config, project, fetcher)
-        roots = [root]
-        if book.index:
-            # The index alone is laid out once more, after the book: only then are the
-            # pages of its entries known, so that ranges can be merged (12, 14–16).
-            page_of = pagemap.anchor_pages(document)
-            index_page = page_of["index"]
-            index_html = render.render_print_index(book, page_of)
-            index_doc, index_root = pdf.layout(
-                index_html, book.config, project, fetcher, first_page=index_page
-            )
-            document = pdf.append_pages(document, index_doc, keep=index_page - 1)
-            roots.append(index_root)
-        if fetcher.refused:
-            raise BuildError("refused to fetch: " + ", ".join(sorted(set(fetcher.refused))))
-    with stage("pages"):
-        pages = pagemap.print_pages(document, roots, book)
-    # The EPUB and the web edition need only the page numbers: they are made on the other
-    # core while this one writes the PDF ("epub" and "web" below are the time left to wait
-    # for them). The site is made in a hidden folder of out_dir, put in place last.
     outputs: dict[Path, bytes] = {}
+    # The layout processes start first: they import WeasyPrint while the manuscript is
+    # read; they end with the layout, to leave their memory to the rest.
+    with Workers(chunks.serve_layout, "layout") as layout_workers:
+        layout_workers.start()
+        with stage("check"):
+            book, problems = check.check_project(project.root)
+            failing = problems.errors + (problems.warnings if strict else [])
+            if failing or book is None:
+                raise BookError(problems.sorted())
+        with stage("render"):
+            assets = epub.collect_assets(project)
+            refused = refused_epub_urls(assets)
+            if refused:
+                raise BuildError("refused to package: " + ", ".join(refused))
+            plan = chunks.plan(book)
+            setup = pdf.ChunkSetup.for_book(book, project, chunks.link_targets(book, plan))
+            cache = layout_cache.open_cache(project, book.images)
+        with stage("layout"):
+            # In chunks of a few chapters, on both cores; the same pages as one layout.
+            # Each is merged into the PDF as it comes (the "pdf" stage only finishes it).
+            merger = None
+            if "pdf" in formats:
+                fonts, identifier = project.styles / "fonts", pdf.pdf_identifier(book.config)
+                subset = cache.subset_font if cache is not None else None
+                merger = pdfmerge.Merger(fonts, identifier, chunks.merge_order(plan), subset)
+            laid_out = chunks.lay_out_book(book, plan, layout_workers, setup, cache, merger)
+            refused = sorted({url for chunk in laid_out for url in chunk.refused})
+            if refused:
+                raise BuildError("refused to fetch: " + ", ".join(refused))
+            pages = chunks.print_pages(laid_out)
+            pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
+    # The EPUB and the web edition need only the page numbers: they are made in their own
+    # processes while the PDF is finished ("epub" and "web" below are the time left to
+    # wait for them). The site is made in a hidden folder of out_dir, put in place last.
     epub_job = epub_edition if "epub" in formats else _nothing
     site_job = web.stage_site if "web" in formats else _nothing
     downloads = {
@@ -224,20 +223,18 @@ def build(
             out_dir.mkdir(parents=True, exist_ok=True)
             staged_site = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{web.SITE_DIR}."))
         with (
-            in_background(epub_job, book, pages, assets, project) as epub_result,
+            in_background("epub", epub_job, book, pages, assets, project) as epub_result,
             in_background(
-                site_job, book, pages, project, staged_site, downloads
+                "web", site_job, book, pages, project, staged_site, downloads
             ) as site_result,
         ):
-            pages_count = len(document.pages)
             if "pdf" in formats:
                 with stage("pdf"):
-                    pdf_data = pdf.pdf_bytes(document, book.config)
-                    link_targets = pdfua.link_targets_of(roots)
-            del document, roots  # the laid-out boxes are the bulk of the memory
-            if "pdf" in formats:
+                    pdf_data = merger.finish()
                 with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                    link_targets = chunks.merged_link_targets(laid_out)
                     outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
+            del merger, laid_out
             if "epub" in formats:
                 with stage("epub"):
                     outputs[out_dir / EPUB_NAME] = epub_result()
@@ -254,6 +251,8 @@ def build(
             if "web" in formats:
                 web.replace_folder(staged_site, out_dir / web.SITE_DIR)
                 written += (out_dir / web.SITE_DIR,)
+            if cache is not None:
+                cache.prune()  # keep what this book is made of, no more
     finally:
         if staged_site is not None:
             shutil.rmtree(staged_site, ignore_errors=True)
@@ -285,4 +284,4 @@ def _names(formats: tuple[str, ...]) -> set[str]:
 
 
 def _nothing(*args) -> None:
-    """The background job when no EPUB is asked for."""
+    """The background job when an edition is not asked for."""

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from . import fonts
 from .kazakh import locale
 from .manuscript.reader import breakable_url, escape_text, shown_address
-from .model import Book, Heading, IndexEntry, Occurrence
+from .model import Book, Heading, IndexEntry, Occurrence, Part
 
 Output = Literal["print", "epub", "web"]
 
@@ -240,6 +240,7 @@ class Renderer:
             "expand": self.expand,
             "first_uses": self.first_uses,
             "page_of": self.page_of,
+            "print_page": self.print_page,
             "index_refs": self.index_refs,
             "page_list": self.pages.markers,
             "ref_label": self.ref_label,
@@ -272,6 +273,15 @@ class Renderer:
         """The printed page of an anchor, as text ('' before the layout is known)."""
         page = self.pages.page_of.get(anchor)
         return "" if page is None else str(page)
+
+    def print_page(self, anchor: str) -> Markup:
+        """` data-page="N"` on a print link whose page is known, else nothing.
+
+        print.css shows it where the whole book, laid out at once, would compute it with
+        `target-counter()`: a book laid out in chunks knows its page numbers beforehand.
+        """
+        page = self.page_of(anchor) if self.output == "print" else ""
+        return Markup(' data-page="{}"').format(page) if page else Markup("")
 
     def first_uses(self, key: str) -> list[Occurrence]:
         """The first use of a glossary term in each part: the pages its entry lists."""
@@ -340,9 +350,29 @@ class Renderer:
         return self.env.get_template(template).render({**self.context, **extra})
 
 
-def render_print_html(book: Book) -> str:
-    """The print edition as one HTML document, all but the index."""
-    return Renderer(book, "print").render("book.html")
+PRINT_SECTIONS = ("front", "glossary", "index")
+
+
+def render_print_html(
+    book: Book,
+    pages: PrintPages | None = None,
+    sections: tuple[str, ...] = PRINT_SECTIONS,
+    parts: tuple[Part, ...] | None = None,
+) -> str:
+    """The print edition as one HTML document, all but the index.
+
+    A chunk of it (editions/chunks.py) has only some of `PRINT_SECTIONS` and `parts`,
+    and, once the book's page numbers are known, `pages`.
+    """
+    parts = book.parts if parts is None else parts
+    return Renderer(book, "print", pages).render("book.html", sections=sections, parts=parts)
+
+
+def render_print_runs(book: Book, runs: list[tuple[Part, ...]]) -> list[str]:
+    """The print HTML of each run of parts (a chunk of the layout each, editions/chunks),
+    rendered with one renderer: making one compiles the templates."""
+    renderer = Renderer(book, "print")
+    return [renderer.render("book.html", sections=(), parts=run) for run in runs]
 
 
 def render_print_index(book: Book, page_of: dict[str, int]) -> str:

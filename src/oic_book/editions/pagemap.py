@@ -31,7 +31,7 @@ _SPACE = re.compile(r"\s+")
 _HYPHENS = "\u2010\u00ad"
 
 
-def _containers(book: Book) -> dict[str, str]:
+def containers(book: Book) -> dict[str, str]:
     """Ids of the print sections → the EPUB document each becomes."""
     names = {
         "titlepage": "titlepage.xhtml",
@@ -87,8 +87,13 @@ def _first_line_words(page_box) -> tuple[object, str] | None:
 
 def page_starts(document, roots, book: Book) -> list[PageStart]:
     """The start of every printed page that carries text."""
+    return page_starts_in(document, roots, containers(book))
+
+
+def page_starts_in(document, roots, containers: dict[str, str]) -> list[PageStart]:
+    """The start of every printed page with text; `containers` maps the ids of the print
+    sections to the EPUB documents they become."""
     parents = {child: parent for root in roots for parent in root.iter() for child in parent}
-    containers = _containers(book)
     starts = []
     for number, page in enumerate(document.pages, start=1):
         found = _first_line_words(page._page_box)

@@ -1,7 +1,9 @@
-"""The print edition: WeasyPrint lays the HTML out once and writes the PDF.
+"""The print edition: WeasyPrint lays the HTML out and writes the PDF.
 
-The layout (a `weasyprint.Document`) is kept so that the EPUB can take its page numbers
-from it (see `pagemap`); it is never laid out a second time.
+The build lays the book out in chunks (`chunks`), each in a worker process with a
+`ChunkLayouter`; the layout of a chunk is kept until its page numbers, for the EPUB (see
+`pagemap`), and its PDF are taken from it. `lay_out_in_one_pass` lays the whole book out
+as one document: the reference the chunks are tested against.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -18,6 +21,8 @@ from ..kazakh import hyphenation
 from ..manuscript.config import BookConfig
 from ..project import STYLES, Project
 from ..weasyprint_fixes import linebreak, speedups, tags
+from . import pagemap, pdfua
+from .chunks import FontUse, LaidOutChunk
 
 
 def _weasyprint():
@@ -151,11 +156,30 @@ def closed_font_configuration():
             os.environ["FONTCONFIG_FILE"] = before
 
 
-def layout(html: str, config: BookConfig, project: Project, fetcher, first_page: int = 1):
-    """Lay the print HTML out into pages (the one WeasyPrint layout of the build).
+def layout(
+    html: str, config: BookConfig, project: Project, fetcher, first_page: int = 1, styles=None
+):
+    """Lay the print HTML out into pages.
 
     Returns the laid-out document and the root of the element tree it was made from.
+    `styles` (from `print_styles`) may be shared by the layouts of one process.
     """
+    weasyprint = _weasyprint()
+    fonts, stylesheets = styles or print_styles(project, fetcher)
+    stylesheets = [
+        *stylesheets,
+        weasyprint.CSS(string=book_css(config, first_page), font_config=fonts),
+    ]
+    source = weasyprint.HTML(
+        string=html, base_url=str(config.manuscript_dir) + "/", url_fetcher=fetcher
+    )
+    document = source.render(font_config=fonts, stylesheets=stylesheets, pdf_variant="pdf/ua-1")
+    # The element tree too: page numbers are traced from boxes back to element ids.
+    return document, source.etree_element
+
+
+def print_styles(project: Project, fetcher):
+    """The font configuration and the parsed print style sheets, with WeasyPrint fixed."""
     weasyprint = _weasyprint()
 
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
@@ -173,28 +197,158 @@ def layout(html: str, config: BookConfig, project: Project, fetcher, first_page:
         )
         for name in ("base.css", "print.css")
     ]
-    stylesheets.append(weasyprint.CSS(string=book_css(config, first_page), font_config=fonts))
-    source = weasyprint.HTML(
-        string=html, base_url=str(config.manuscript_dir) + "/", url_fetcher=fetcher
-    )
-    document = source.render(font_config=fonts, stylesheets=stylesheets, pdf_variant="pdf/ua-1")
-    # The element tree too: page numbers are traced from boxes back to element ids.
-    return document, source.etree_element
+    return fonts, stylesheets
 
 
-def append_pages(document, other, keep: int):
-    """The first `keep` pages of `document` followed by every page of `other`."""
-    return document.copy(document.pages[:keep] + other.pages)
+@dataclass(frozen=True)
+class ChunkSetup:
+    """What every chunk of one build shares: sent once to each layout process."""
+
+    config: BookConfig
+    project: Project
+    images: dict[str, tuple[Path, str]]  # the book's images: name → (file, media type)
+    containers: dict[str, str]  # ids of print sections → their EPUB document (pagemap)
+    link_targets: frozenset[str]  # ids some link of the book points to (pdfua)
+
+    @classmethod
+    def for_book(cls, book, project: Project, link_targets: frozenset[str]) -> ChunkSetup:
+        images = {image.name: (image.path, image.media_type) for image in book.images}
+        return cls(book.config, project, images, pagemap.containers(book), link_targets)
 
 
-def pdf_bytes(document, config: BookConfig) -> bytes:
+class ChunkLayouter:
+    """Lays out chunks of one book, one after another, in one process."""
+
+    def __init__(self, setup: ChunkSetup) -> None:
+        self.setup = setup
+        self.fetcher = make_url_fetcher(setup.project, setup.images)
+        self.styles = print_styles(setup.project, self.fetcher)
+
+    def lay_out(self, name: str, html: str, ask_first_page) -> LaidOutChunk:
+        """Paginate `html`, ask `ask_first_page(page_count)` for its first page number,
+        then number the pages and write the PDF."""
+        from ..weasyprint_fixes import chunking
+
+        setup = self.setup
+        first: list[int] = []
+
+        def on_paginated(count: int) -> int:
+            first.append(ask_first_page(count))
+            return first[0]
+
+        # Links to other chunks are kept; the merged PDF defines their destinations.
+        with chunking.laying_out_chunk(on_paginated, chunking.EVERY_ANCHOR):
+            document, root = layout(
+                html, setup.config, setup.project, self.fetcher, styles=self.styles
+            )
+            data = pdf_bytes(document, setup.config, _unique_header_ids(f"p{first[0]}-"))
+        shift = first[0] - 1
+        anchors = {
+            anchor: page + shift for anchor, page in pagemap.anchor_pages(document).items()
+        }
+        starts = tuple(
+            replace(start, number=start.number + shift)
+            for start in pagemap.page_starts_in(document, [root], setup.containers)
+        )
+        return LaidOutChunk(
+            name,
+            first[0],
+            len(document.pages),
+            data,
+            anchors,
+            starts,
+            font_uses(document),
+            pdfua.link_targets_of([root], setup.link_targets),
+            tuple(self.fetcher.refused),  # the style sheets' too, fetched before any chunk
+        )
+
+
+def _unique_header_ids(prefix: str):
+    """A `write_pdf` finisher that prefixes the /ID of table header cells, and the
+    /Headers of the cells that name them, with `prefix`.
+
+    WeasyPrint 70 names a header cell after the PDF object number of its table
+    (`pdf.tags`, "<number>-<row>-<column>"), unique in one document only: chunks of the
+    book are separate documents until they are merged.
+    """
+    import pydyf
+
+    def finisher(document, pdf) -> None:
+        for obj in pdf.objects:
+            if not isinstance(obj, pydyf.Dictionary) or obj.get("Type") != "/StructElem":
+                continue
+            if obj.get("S") == "/TH" and isinstance(obj.get("ID"), pydyf.String):
+                obj["ID"] = pydyf.String(prefix + str(obj["ID"].string))
+            attributes = obj.get("A")
+            if isinstance(attributes, pydyf.Dictionary) and "Headers" in attributes:
+                attributes["Headers"] = pydyf.Array(
+                    [pydyf.String(prefix + str(h.string)) for h in attributes["Headers"]]
+                )
+
+    return finisher
+
+
+def font_uses(document) -> tuple[FontUse, ...]:
+    """The fonts a written document embeds, with the glyphs it uses of each."""
+    from weasyprint.text.fonts import get_hb_object_data
+
+    uses = {}
+    for font in document.fonts.values():
+        name = font.name.decode("ascii").lstrip("/")
+        widths = dict(font.widths)
+        to_unicode = dict(font.to_unicode)
+        if name in uses:  # WeasyPrint may hold one file as several Font objects
+            widths = {**uses[name].widths, **widths}
+            to_unicode = {**uses[name].to_unicode, **to_unicode}
+        source = hashlib.sha256(get_hb_object_data(font.hb_face)).hexdigest()
+        uses[name] = FontUse(name, source, widths, to_unicode)
+    return tuple(uses[name] for name in sorted(uses))
+
+
+def lay_out_in_one_pass(book, project: Path | Project):
+    """The whole print edition laid out as one document: (PDF bytes, its page numbers).
+
+    The reference that the layout in chunks (the build's) is tested against
+    (`tests/test_chunks.py`), and the benchmark's single WeasyPrint pass.
+    """
+    from .. import render
+
+    project = project if isinstance(project, Project) else Project.at(project)
+    images = {image.name: (image.path, image.media_type) for image in book.images}
+    fetcher = make_url_fetcher(project, images)
+    document, root = layout(render.render_print_html(book), book.config, project, fetcher)
+    roots = [root]
+    if book.index:
+        # The index alone is laid out once more, after the book: only then are the pages
+        # of its entries known, so that ranges can be merged (12, 14–16).
+        page_of = pagemap.anchor_pages(document)
+        index_page = page_of["index"]
+        index_html = render.render_print_index(book, page_of)
+        index_doc, index_root = layout(
+            index_html, book.config, project, fetcher, first_page=index_page
+        )
+        document = document.copy(document.pages[: index_page - 1] + index_doc.pages)
+        roots.append(index_root)
+    pages = pagemap.print_pages(document, roots, book)
+    data = pdfua.make_accessible(pdf_bytes(document, book.config), pdfua.link_targets_of(roots))
+    return data, pages
+
+
+def pdf_identifier(config: BookConfig) -> bytes:
+    """The first half of the PDF's /ID: the same for every build of this book."""
+    return hashlib.sha256(config.identifier.encode()).hexdigest()[:32].encode()
+
+
+def pdf_bytes(document, config: BookConfig, finisher=None) -> bytes:
     """Write the laid-out document to PDF bytes, reproducibly (fixed /ID, no clock)."""
-    identifier = hashlib.sha256(config.identifier.encode()).hexdigest()[:32].encode()
+    identifier = pdf_identifier(config)
     # fontTools stamps each font subset's `head.modified` with the clock unless
     # SOURCE_DATE_EPOCH is set (fontTools.misc.timeTools.timestampNow, 4.x): without
     # this, two builds a second apart differ in every embedded font.
     with source_date_epoch(config.build_timestamp()):
-        return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+        return document.write_pdf(
+            pdf_variant="pdf/ua-1", pdf_identifier=identifier, finisher=finisher
+        )
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import pikepdf
@@ -67,17 +67,20 @@ def make_accessible(data: bytes, link_targets: Mapping[str, str] | None = None) 
         return out.getvalue()
 
 
-def link_targets_of(roots: Iterable) -> dict[str, str]:
+def link_targets_of(roots: Iterable, wanted: Collection[str] | None = None) -> dict[str, str]:
     """For every id an internal link of the HTML points to: the target's text, short.
 
-    `roots` are the element trees the PDF was laid out from (ElementTree elements).
+    `roots` are the element trees the PDF was laid out from (ElementTree elements); a
+    book laid out in chunks passes the ids that links anywhere in the book point to as
+    `wanted` (they may be in another chunk than the link).
     """
-    wanted = {
-        element.get("href")[1:]
-        for root in roots
-        for element in root.iter()
-        if (element.get("href") or "").startswith("#")
-    }
+    if wanted is None:
+        wanted = {
+            element.get("href")[1:]
+            for root in roots
+            for element in root.iter()
+            if (element.get("href") or "").startswith("#")
+        }
     targets: dict[str, str] = {}
     for root in roots:
         for element in root.iter():
