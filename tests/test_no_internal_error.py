@@ -176,3 +176,12 @@ def test_located_problems_or_a_whole_book(tmp_path, name):
     in_epub = epub_text(dist / "oic-book.epub")
     assert {w for w in typed if w not in in_pdf} == set(), "missing from the PDF"
     assert {w for w in typed if w not in in_epub} == set(), "missing from the EPUB"
+
+
+def test_five_thousand_of_one_mistake_are_fifty_lines_and_a_count(tmp_path):
+    project = make(tmp_path, chapter("{term}`жоқ` " * 5000), None)
+    result = run_cli("check", "-C", str(project))
+    lines = [line for line in result.stderr.splitlines() if "[G003]" in line]
+    assert len(lines) == 51
+    assert lines[-1].endswith("error: … and 4950 more like the above, the last here [G003]")
+    assert "5000 error(s)" in result.stderr

@@ -16,6 +16,7 @@ Severity = Literal["error", "warning"]
 
 # A message line longer than this is cut: a 5,000-character value must not bury the rest.
 MAX_LINE = 300
+MAX_PER_CODE = 50  # problems of one code listed per file; the rest are counted
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -101,8 +102,35 @@ class Problems:
         return [p for p in self.items if p.severity == "warning"]
 
     def sorted(self) -> list[Problem]:
-        """Problems in a stable order: by file, then line, then column."""
-        return sorted(self.items, key=lambda p: (p.path, p.line, p.col or 0, p.code, p.message))
+        """Problems in a stable order: by file, then line, then column.
+
+        At most `MAX_PER_CODE` of one code in one file are listed, then one line saying
+        how many more there are: a file with 5,000 of the same mistake (or written to
+        flood a CI log) gives a report a person can read.
+        """
+        ordered = sorted(
+            self.items, key=lambda p: (p.path, p.line, p.col or 0, p.code, p.message)
+        )
+        counts: dict[tuple[str, str, str], int] = {}
+        shown: list[Problem] = []
+        last: dict[tuple[str, str, str], Problem] = {}
+        for problem in ordered:
+            key = (problem.path, problem.code, problem.severity)
+            counts[key] = counts.get(key, 0) + 1
+            if counts[key] <= MAX_PER_CODE:
+                shown.append(problem)
+            last[key] = problem
+        for key, count in counts.items():
+            if count > MAX_PER_CODE:
+                final = last[key]
+                more = count - MAX_PER_CODE
+                message = f"… and {more} more like the above, the last here"
+                shown.append(
+                    Problem(
+                        final.path, final.line, final.col, final.severity, final.code, message
+                    )
+                )
+        return sorted(shown, key=lambda p: (p.path, p.line, p.col or 0, p.code, p.message))
 
 
 class BookError(Exception):
