@@ -185,3 +185,30 @@ def test_five_thousand_of_one_mistake_are_fifty_lines_and_a_count(tmp_path):
     assert len(lines) == 51
     assert lines[-1].endswith("error: … and 4950 more like the above, the last here [G003]")
     assert "5000 error(s)" in result.stderr
+
+
+def test_chapter_names_with_kazakh_letters_spaces_and_nfd_build(tmp_path):
+    """`карта 1.md` as typed, and `йод.md` saved with a decomposed й (as macOS names it)."""
+    project = make(tmp_path, chapter("Алпыс."), None)
+    chapters = project / "manuscript" / "chapters"
+    (chapters / "карта 1.md").write_text("# Карта\n\nЖетпіс.\n", encoding="utf-8")
+    nfd = unicodedata.normalize("NFD", "йод.md")
+    assert nfd != "йод.md"
+    (chapters / nfd).write_text("# Йод\n\nСексен.\n", encoding="utf-8")
+    book_yaml = project / "manuscript" / "book.yaml"
+    book_yaml.write_text(
+        book_yaml.read_text("utf-8").replace(
+            "  - chapters/01.md\n",
+            "  - chapters/01.md\n  - chapters/карта 1.md\n  - chapters/йод.md\n",
+        ),
+        "utf-8",
+    )
+    _, problems = check_project(project)
+    assert problems.errors == [], [p.format() for p in problems.errors]
+    result = run_cli("build", "-q", "-C", str(project), "--format", "pdf", "--format", "epub")
+    assert result.returncode == 0, result.stderr
+    text = unicodedata.normalize("NFC", pdf_text(project / "dist" / "oic-book.pdf"))
+    assert all(word in text for word in ("Алпыс", "Жетпіс", "Сексен"))
+    assert all(
+        word in epub_text(project / "dist" / "oic-book.epub") for word in ("Жетпіс", "Сексен")
+    )
