@@ -82,7 +82,11 @@ def _outside(opened: list[tuple[str, str]], allowed: list[Path]) -> list[str]:
     inside = [os.path.realpath(p) for p in [*map(str, allowed), *runtime]]
     temporary = os.path.realpath(tempfile.gettempdir())
     bad = []
+    # The import system lists the folders of sys.path when a module is first imported.
+    import_path = {os.path.realpath(entry or ".") for entry in sys.path}
     for kind, path in opened:
+        if kind == "list" and os.path.realpath(path) in import_path:
+            continue
         if path.startswith("weasyprint-"):  # shutil.rmtree of the build's temporary folder
             continue  # opens its entries relative to a folder descriptor
         real = os.path.realpath(os.path.abspath(path))
