@@ -203,13 +203,15 @@ def build(
                 raise BuildError("refused to fetch: " + ", ".join(refused))
             pages = chunks.print_pages(laid_out)
             pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
+    link_targets = chunks.merged_link_targets(laid_out)
+    release_memory()  # what the layout needed, before the PDF is held whole
     if "pdf" in formats:
         with stage("pdf"):  # the chunks merged: one PDF, as one layout would have written
             fonts, identifier = project.styles / "fonts", pdf.pdf_identifier(book.config)
             subset = cache.subset_font if cache is not None else None
             document = pdfmerge.merge(laid_out, fonts, identifier, subset)
         with stage("pdfua"):  # PDF/UA-1: the structure tree completed
-            pdfua.complete(document, chunks.merged_link_targets(laid_out))
+            pdfua.complete(document, link_targets)
             outputs[out_dir / PDF_NAME] = pdfmerge.pdf_bytes(document)
         del document  # the whole PDF as objects: most of this stage's memory
     del laid_out
