@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from math import inf
 
 
 def apply() -> None:
@@ -20,6 +21,60 @@ def apply() -> None:
     _cache_page_references()
     _index_target_counters()
     _one_box_per_leader()
+    _remember_footnote_areas()
+
+
+def _remember_footnote_areas() -> None:
+    """Lay the footnote area out once for each set of notes on a page.
+
+    WeasyPrint 70 lays the whole footnote area of the page out again each time a note is
+    added, moved to the next page or taken back (`LayoutContext._update_footnote_area`),
+    to learn its height; with `footnote-policy: line` the same notes are laid out again
+    and again as lines are tried. For a page of long source notes that was three
+    quarters of the layout. The area belongs to one page, and its height and overflow
+    depend only on the notes in it: they are kept on the area, by the notes it holds.
+    This is WeasyPrint 70.0's method with that memory added; the area drawn on the page
+    is still laid out by `make_page`, as before.
+    """
+    import weasyprint
+    from weasyprint.formatting_structure import build
+    from weasyprint.layout import LayoutContext, block_level_layout
+
+    if not weasyprint.__version__.startswith("70."):
+        return
+    if getattr(LayoutContext._update_footnote_area, "oic_book", False):
+        return
+    original = LayoutContext._update_footnote_area
+
+    def _update_footnote_area(self):
+        area = self.current_footnote_area
+        if area.height != "auto" and not self.in_column:
+            self.page_bottom += area.margin_height()
+        area.children = self.current_page_footnotes
+        if not area.children:
+            area.height = 0
+            if not self.in_column:
+                self.page_bottom -= area.margin_height()
+            return False
+        known = area.__dict__.setdefault("_oic_laid_out", {})
+        key = tuple(map(id, area.children))
+        if key not in known:
+            laid = block_level_layout(
+                self, build.create_anonymous_boxes(area.deepcopy()), -inf, None, area.page
+            )[0]
+            last = laid.children[-1]
+            last_bottom = last.position_y + last.margin_height() - last.margin_bottom
+            area_bottom = laid.position_y + laid.margin_height() - laid.margin_bottom
+            known[key] = (laid.height, laid.margin_height(), last_bottom > area_bottom)
+        height, margin_height, overflow = known[key]
+        area.height = height
+        if not self.in_column:
+            self.page_bottom -= margin_height
+        return overflow
+
+    _update_footnote_area.oic_book = True
+    _update_footnote_area.__wrapped__ = original
+    LayoutContext._update_footnote_area = _update_footnote_area
 
 
 def _one_box_per_leader() -> None:
