@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402
+import run as bench
 
 
 def _cpu() -> float:
@@ -33,7 +33,9 @@ def _unwrap(html: str, pattern: str) -> str:
 
 VARIANTS = {
     "full markup": lambda h: h,
-    "no block ids": lambda h: re.sub(r'(<(?:p|li|dd|dt|blockquote|figure|table)) id="[^"]*"', r"\1", h),
+    "no block ids": lambda h: re.sub(
+        r'(<(?:p|li|dd|dt|blockquote|figure|table)) id="[^"]*"', r"\1", h
+    ),
     "no index spans": lambda h: _unwrap(h, r'<span class="ix" id="[^"]*">(.*?)</span>'),
     "no term spans/links": lambda h: _unwrap(
         _unwrap(h, r'<span class="term" id="[^"]*">(.*?)</span>'),
@@ -41,7 +43,9 @@ VARIANTS = {
     ),
     "no nohyph spans": lambda h: _unwrap(h, r'<span class="nohyph">(.*?)</span>'),
     "no noteword spans": lambda h: _unwrap(h, r'<span class="noteword">(.*?)</span>'),
-    "no footnotes": lambda h: re.sub(r"<oic-footnote.*?</oic-footnote>", "", h, flags=re.DOTALL),
+    "no footnotes": lambda h: re.sub(
+        r"<oic-footnote.*?</oic-footnote>", "", h, flags=re.DOTALL
+    ),
     "no hyphenation": lambda h: h.replace(
         "</head>", "<style>p, li, dd, .footnote { hyphens: manual }</style></head>", 1
     ),
@@ -54,7 +58,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--variants", default="")
     args = parser.parse_args(argv)
-    from oic_book.editions import chunks, pdf
+    from oic_book.editions import pdf
     from oic_book.manuscript import check
     from oic_book.project import Project
 

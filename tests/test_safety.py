@@ -235,14 +235,14 @@ def test_failure_after_the_pdf_leaves_dist_unchanged(tmp_path, monkeypatch):
     project = mini_project(tmp_path / "project")
     dist = previous_dist(project)
     made_pdf = []
-    real_finish = build_module.pdfmerge.Merger.finish
+    real_pdf_bytes = build_module.pdfmerge.pdf_bytes
 
-    def finish(*args, **kwargs):
-        data = real_finish(*args, **kwargs)
+    def pdf_bytes(*args, **kwargs):
+        data = real_pdf_bytes(*args, **kwargs)
         made_pdf.append(len(data))
         return data
 
-    monkeypatch.setattr(build_module.pdfmerge.Merger, "finish", finish)
+    monkeypatch.setattr(build_module.pdfmerge, "pdf_bytes", pdf_bytes)
     # The EPUB is made in a spawned process, which imports its main function afresh:
     # the failing one is in a module of the tests.
     monkeypatch.setattr(build_module, "epub_edition", failing_workers.epub_disk_full)

@@ -1,4 +1,4 @@
-"""The WeasyPrint/pydyf caches of `weasyprint_speedups` are active in a build.
+"""The WeasyPrint/pydyf speed fixes of `weasyprint_fixes.speedups` are active in a build.
 
 They were checked to leave the PDF byte-identical at 24, 206 and 1032 pages; on another
 WeasyPrint version they are skipped (the build is only slower), which this test shows.
@@ -29,3 +29,48 @@ def test_page_references_follow_added_pages():
     assert pdf.page_references == tuple(
         f"{number} 0 R".encode("ascii") for number in pdf.pages["Kids"][::3]
     )
+
+
+def _leaders(html: str) -> list:
+    """Lay `html` out; the leader boxes of its first page, as (children, line width)."""
+    from weasyprint.layout import inline
+
+    found = []
+    document = weasyprint.HTML(string=html).render()
+    stack = [document.pages[0]._page_box]
+    while stack:
+        box = stack.pop()
+        if getattr(box, "is_leader", False):
+            found.append(box.children)
+        stack.extend(getattr(box, "children", ()))
+    assert inline.handle_leader  # the layout went through the (patched) module
+    return found
+
+
+LEADER_HTML = (
+    "<style>a { display: block } a::after { content: leader('.') ' ' '12' }</style>"
+    + "".join(f"<a>Entry {n}</a>" for n in range(5))
+)
+
+
+def test_a_leader_is_one_run_of_dots_where_the_copies_were():
+    """The dots of one run sit where WeasyPrint 70's copies, one box per dot, sat."""
+    from weasyprint.layout import inline
+
+    weasyprint_speedups.apply()
+    patched = inline.handle_leader
+    assert getattr(patched, "oic_book", False)
+    try:
+        inline.handle_leader = patched.__wrapped__
+        copies = _leaders(LEADER_HTML)
+    finally:
+        inline.handle_leader = patched
+    runs = _leaders(LEADER_HTML)
+    assert len(runs) == len(copies) == 5
+    for run, dots in zip(runs, copies, strict=True):
+        assert len(dots) > 10 and len(run) == 1
+        (box,) = run
+        assert box.text == "." * len(dots)
+        assert abs(box.position_x - min(d.position_x for d in dots)) < 1e-6
+        assert abs(box.width - sum(d.width for d in dots)) < 1e-6
+        assert box.position_y == dots[0].position_y

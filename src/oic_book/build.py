@@ -33,7 +33,7 @@ from .errors import BookError, BuildError, Problem
 from .manuscript import check
 from .processes import raise_if_interrupted, signal_pending, signals_held
 from .project import Project
-from .workers import Workers, in_background
+from .workers import Workers, in_background, release_memory
 
 log = logging.getLogger("oic_book")
 
@@ -197,21 +197,29 @@ def build(
             cache = layout_cache.open_cache(project, book.images)
         with stage("layout"):
             # In chunks of a few chapters, on both cores; the same pages as one layout.
-            # Each is merged into the PDF as it comes (the "pdf" stage only finishes it).
-            merger = None
-            if "pdf" in formats:
-                fonts, identifier = project.styles / "fonts", pdf.pdf_identifier(book.config)
-                subset = cache.subset_font if cache is not None else None
-                merger = pdfmerge.Merger(fonts, identifier, chunks.merge_order(plan), subset)
-            laid_out = chunks.lay_out_book(book, plan, layout_workers, setup, cache, merger)
+            laid_out = chunks.lay_out_book(book, plan, layout_workers, setup, cache)
             refused = sorted({url for chunk in laid_out for url in chunk.refused})
             if refused:
                 raise BuildError("refused to fetch: " + ", ".join(refused))
             pages = chunks.print_pages(laid_out)
             pages_count = laid_out[-1].first_page + laid_out[-1].page_count - 1
+    link_targets = chunks.merged_link_targets(laid_out)
+    release_memory()  # what the layout needed, before the PDF is held whole
+    if "pdf" in formats:
+        with stage("pdf"):  # the chunks merged: one PDF, as one layout would have written
+            fonts, identifier = project.styles / "fonts", pdf.pdf_identifier(book.config)
+            subset = cache.subset_font if cache is not None else None
+            document = pdfmerge.merge(laid_out, fonts, identifier, subset)
+        with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+            pdfua.complete(document, link_targets)
+            outputs[out_dir / PDF_NAME] = pdfmerge.pdf_bytes(document)
+        del document  # the whole PDF as objects: most of this stage's memory
+    del laid_out
+    release_memory()
     # The EPUB and the web edition need only the page numbers: they are made in their own
-    # processes while the PDF is finished ("epub" and "web" below are the time left to
-    # wait for them). The site is made in a hidden folder of out_dir, put in place last.
+    # processes ("epub" and "web" below are the time left to wait for them), after the PDF
+    # so that the memory of the three is not needed at once. The site is made in a hidden
+    # folder of out_dir, put in place last.
     epub_job = epub_edition if "epub" in formats else _nothing
     site_job = web.stage_site if "web" in formats else _nothing
     downloads = {
@@ -228,13 +236,6 @@ def build(
                 "web", site_job, book, pages, project, staged_site, downloads
             ) as site_result,
         ):
-            if "pdf" in formats:
-                with stage("pdf"):
-                    pdf_data = merger.finish()
-                with stage("pdfua"):  # PDF/UA-1: the structure tree completed
-                    link_targets = chunks.merged_link_targets(laid_out)
-                    outputs[out_dir / PDF_NAME] = pdfua.make_accessible(pdf_data, link_targets)
-            del merger, laid_out
             if "epub" in formats:
                 with stage("epub"):
                     outputs[out_dir / EPUB_NAME] = epub_result()

@@ -16,6 +16,7 @@ started (each worker leads its own process group).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import logging
 import mimetypes
@@ -203,6 +204,14 @@ def _picklable(exc: BaseException) -> BaseException:
     except Exception:  # noqa: BLE001 -- whatever fails, the parent gets the message
         text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return WorkerFailed(text)
+
+
+def release_memory() -> None:
+    """Give the memory freed so far back to the system (glibc keeps what `free` returns
+    for later, where it still counts in the process's size)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def tune_gc() -> None:

@@ -131,12 +131,6 @@ def plan(book: Book) -> list[Chunk]:
     return chunks
 
 
-def merge_order(chunks: list[Chunk]) -> list[str]:
-    """The order chunks are merged in, whatever order they are laid out in: the book's,
-    but the front matter last (it is laid out last, with every page number)."""
-    return [chunk.name for chunk in chunks[1:]] + [chunks[0].name]
-
-
 def next_right_page(after: int) -> int:
     """The first right-hand (odd) page after page `after`: where the next chunk starts."""
     return after + 1 if after % 2 == 0 else after + 2
@@ -251,20 +245,17 @@ class LayoutError(RuntimeError):
 
 
 def lay_out_book(
-    book: Book, plan: list[Chunk], workers, setup, cache=None, merger=None, max_workers: int = 2
+    book: Book, plan: list[Chunk], workers, setup, cache=None, max_workers: int = 2
 ) -> list[LaidOutChunk]:
     """Every chunk of `plan` laid out (or found in `cache`), in page order.
 
     `workers` is a `workers.Workers` whose processes run `serve_layout`; those already
-    started are used first, and up to `max_workers` in all. Each chunk is given to
-    `merger.add` as soon as it is laid out (`merger.reset` if the layout starts again).
+    started are used first, and up to `max_workers` in all.
     """
     front_count = None
     for _ in range(3):
-        if merger is not None:
-            merger.reset()
         try:
-            return _lay_out(book, plan, workers, setup, cache, merger, max_workers, front_count)
+            return _lay_out(book, plan, workers, setup, cache, max_workers, front_count)
         except _FrontMoved as moved:
             # Never seen: the page numbers' digits changed how the contents break.
             log.info("the front matter takes %d pages, not %d: again", moved.count, moved.was)
@@ -287,10 +278,10 @@ class _StaleCache(Exception):
     pass
 
 
-def _lay_out(book, plan, workers, setup, cache, merger, max_workers, front_count):
+def _lay_out(book, plan, workers, setup, cache, max_workers, front_count):
     from ..workers import ready
 
-    state = _Schedule(book, plan, cache, front_count, merger)
+    state = _Schedule(book, plan, cache, front_count)
     idle = list(workers.started)
     for worker in idle:
         worker.send(setup)
@@ -348,13 +339,10 @@ class _Schedule:
 
     FRONT_DRY = "front (page count)"
 
-    def __init__(
-        self, book: Book, plan: list[Chunk], cache, front_count: int | None, merger
-    ) -> None:
+    def __init__(self, book: Book, plan: list[Chunk], cache, front_count: int | None) -> None:
         self.book = book
         self.plan = plan
         self.cache = cache
-        self.merger = merger
         self.pagination = Pagination(plan)
         self.queue: list[tuple[int, str, str]] = []
         self.html: dict[str, str] = {}  # the HTML of each chunk, once it can be rendered
@@ -402,7 +390,7 @@ class _Schedule:
                 if found is None or found.page_count != count:
                     self._dispatch(index, name, html)
                 else:
-                    self._laid_out(name, found)
+                    self.laid_out[name] = found
                     progress = True
             self._render_late_chunks()
 
@@ -452,12 +440,7 @@ class _Schedule:
             return
         if self.cache is not None and not result.refused:
             self.cache.store_laid_out(self.html[name], result)
-        self._laid_out(name, result)
-
-    def _laid_out(self, name: str, result: LaidOutChunk) -> None:
         self.laid_out[name] = result
-        if self.merger is not None and not result.refused:
-            self.merger.add(result)
 
     def finished(self) -> bool:
         return len(self.laid_out) == len(self.plan)

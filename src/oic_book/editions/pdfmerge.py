@@ -37,6 +37,8 @@ log = logging.getLogger("oic_book")
 
 # WeasyPrint's bits of the font descriptor's /Flags that do not depend on the glyphs.
 _FIXED_PITCH = 1
+#: The version WeasyPrint 70 writes PDF/UA-1 in (`weasyprint.pdf.pdfua.VARIANTS`).
+PDF_VERSION = "1.7"
 
 
 def merge(
@@ -44,20 +46,76 @@ def merge(
     fonts_dir: Path,
     identifier: bytes,
     subset: Callable[[str, bytes, list[int]], bytes] | None = None,
-) -> bytes:
-    """The chunks' PDFs as one PDF/UA-1 file (chunks in any order; merged by page)."""
+):
+    """The chunks' PDFs (in any order) as one PDF/UA-1 document: a `pikepdf.Pdf`, to be
+    completed (`pdfua.complete`) and written (`pdf_bytes`)."""
+    import pikepdf
+
+    out = pikepdf.new()
+    document = out.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=pikepdf.Array()
+        )
+    )
     chunks = sorted(chunks, key=lambda chunk: chunk.first_page)
-    merger = Merger(fonts_dir, identifier, [chunk.name for chunk in chunks], subset)
-    for chunk in chunks:
-        merger.add(chunk)
-    return merger.finish()
+    # Copied in page order: qpdf numbers the objects it writes after the order they were
+    # made in, so the same book is always copied the same way.
+    copied = [_copy(out, chunk) for chunk in chunks]
+    page_arrays: list = []
+    annotations: list = []
+    outline: list = []
+    destinations: list = []
+    after = 0  # the last page so far
+    for chunk, parts in zip(chunks, copied, strict=True):
+        if chunk.first_page != next_right_page(after):
+            raise ValueError(f"chunk {chunk.name} starts on page {chunk.first_page}")
+        if chunk.first_page == after + 2:
+            _append_blank_page(out, page_arrays)  # the verso left blank before a chunk
+        for page in parts.pages:
+            out.pages.append(pikepdf.Page(page))
+        for kid in parts.kids:
+            kid.P = document
+            document.K.append(kid)
+        page_arrays += parts.page_arrays
+        annotations += parts.annotations
+        outline += parts.outline
+        destinations += parts.destinations
+        after = chunk.first_page + chunk.page_count - 1
+    tree = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+    tree.K = pikepdf.Array([document])
+    document.P = tree
+    out.Root.StructTreeRoot = tree
+    _write_parent_tree(out, page_arrays, annotations)
+    _write_outline(out, outline)
+    _write_destinations(out, destinations)
+    fonts = [parts.fonts for parts in copied if parts.fonts is not None]
+    _merge_fonts(out, chunks, fonts, fonts_dir, subset or subset_font)
+    # The first half of the /ID is the book's; `pdf_bytes` makes the second from the content.
+    out.trailer.ID = pikepdf.Array([pikepdf.String(identifier), pikepdf.String(identifier)])
+    return out
+
+
+def pdf_bytes(pdf) -> bytes:
+    """Write the merged PDF as `pdfua.make_accessible` writes one PDF: an /ID whose second
+    half is a hash of the content (the same book gives the same bytes), and object
+    streams."""
+    import pikepdf
+
+    target = io.BytesIO()
+    pdf.save(
+        target,
+        deterministic_id=True,
+        min_version=PDF_VERSION,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    )
+    return target.getvalue()
 
 
 @dataclass
 class _Copied:
     """What one chunk brought into the merged PDF, until the pages are put in order."""
 
-    chunk: LaidOutChunk
     pages: list  # page dictionaries, not yet in the page tree
     kids: list  # the structure elements under its /Document
     page_arrays: list  # the parent tree's entry of each page
@@ -67,154 +125,49 @@ class _Copied:
     fonts: object  # its /Font resource dictionary
 
 
-class Merger:
-    """Merges chunks as they are laid out (`add`), then writes the book (`finish`).
-    Copying a chunk's objects is most of the work, and happens while the other chunks
-    are still being laid out.
+def _copy(out, chunk: LaidOutChunk) -> _Copied:
+    """Copy a laid-out chunk's objects into the merged PDF."""
+    import pikepdf
 
-    Chunks come in any order, but are copied in the order `names` (the book's, with the
-    front matter last, as it is laid out last): qpdf numbers the objects it writes after
-    the order they were made in, so the same book must always be copied the same way.
-    """
-
-    def __init__(
-        self,
-        fonts_dir: Path,
-        identifier: bytes,
-        names: list[str],
-        subset: Callable[[str, bytes, list[int]], bytes] | None = None,
-    ) -> None:
-        self.fonts_dir, self.identifier, self.names = fonts_dir, identifier, names
-        self.subset = subset or subset_font
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget every chunk added (the layout starts again)."""
-        import pikepdf
-
-        self.out = pikepdf.new()
-        self.document = self.out.make_indirect(
-            pikepdf.Dictionary(
-                Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=pikepdf.Array()
-            )
-        )
-        self.copied: dict[int, _Copied] = {}  # by first page
-        self.version = "1.7"
-        self.waiting: dict[str, LaidOutChunk] = {}
-
-    def add(self, chunk: LaidOutChunk) -> None:
-        """Take a laid-out chunk: copied now if it is the next in `names`, else later."""
-        self.waiting[chunk.name] = chunk
-        while len(self.copied) < len(self.names):
-            name = self.names[len(self.copied)]
-            if name not in self.waiting:
-                break
-            self._copy(self.waiting.pop(name))
-
-    def _copy(self, chunk: LaidOutChunk) -> None:
-        """Copy a laid-out chunk's objects into the merged PDF."""
-        import pikepdf
-
-        out = self.out
-        with pikepdf.open(io.BytesIO(chunk.pdf)) as source:
-            pages = [page.obj for page in source.pages]
-            if len(pages) != chunk.page_count:
-                raise ValueError(
-                    f"chunk {chunk.name}: {len(pages)} pages, not {chunk.page_count}"
-                )
-            _detach(source, pages)
-            copy = _copier(out, source)
-            pages = [copy(page) for page in pages]
-            root = source.Root.StructTreeRoot
-            entries = dict(pikepdf.NumberTree(root.ParentTree).items())
-            kids = [copy(kid) for kid in root.K[0].K]
-            page_arrays = [copy(entries[index]) for index in range(len(pages))]
-            by_key = {}
-            for page in pages:
-                for annotation in page.get("/Annots", ()):
-                    key = annotation.get("/StructParent")
-                    if key is not None:
-                        by_key[int(key)] = annotation
-            annotations = [(by_key[key], copy(entries[key])) for key in sorted(by_key)]
-            outline = []
-            outlines = source.Root.get("/Outlines")
-            item = outlines.get("/First") if outlines is not None else None
-            while item is not None:
-                outline.append((copy(item), int(item.get("/Count", 0))))
-                item = item.get("/Next")
-            destinations = []
-            names = source.Root.get("/Names")
-            dests = names.get("/Dests") if names is not None else None
-            if dests is not None:
-                array = copy(dests.Names)
-                destinations = [(str(array[i]), array[i + 1]) for i in range(0, len(array), 2)]
-            fonts = pages[0].Resources.get("/Font") if pages else None
-            if chunk.first_page == 1:  # the front matter: the book's catalog entries
-                for key, value in source.Root.items():
-                    if key not in ("/Type", "/Pages", "/StructTreeRoot", "/Names", "/Outlines"):
-                        out.Root[key] = copy(value)
-                out.trailer.Info = copy(source.trailer.Info)
-                self.version = source.pdf_version
-        self.copied[chunk.first_page] = _Copied(
-            chunk, pages, kids, page_arrays, annotations, outline, destinations, fonts
-        )
-
-    def finish(self) -> bytes:
-        """The merged PDF's bytes, once every chunk has been added."""
-        import pikepdf
-
-        if len(self.copied) != len(self.names):
-            raise ValueError(f"{len(self.names) - len(self.copied)} chunks not laid out")
-        out = self.out
-        page_arrays: list = []
-        annotations: list = []
-        outline: list = []
-        destinations: list = []
-        after = 0  # the last page so far
-        for first in sorted(self.copied):
-            copied = self.copied[first]
-            if first != next_right_page(after):
-                raise ValueError(f"chunk {copied.chunk.name} starts on page {first}")
-            if first == after + 2:
-                _append_blank_page(out, page_arrays)  # the verso left blank before a chunk
-            for page in copied.pages:
-                out.pages.append(pikepdf.Page(page))
-            for kid in copied.kids:
-                kid.P = self.document
-                self.document.K.append(kid)
-            page_arrays += copied.page_arrays
-            annotations += copied.annotations
-            outline += copied.outline
-            destinations += copied.destinations
-            after = first + copied.chunk.page_count - 1
-        tree = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
-        tree.K = pikepdf.Array([self.document])
-        self.document.P = tree
-        out.Root.StructTreeRoot = tree
-        _write_parent_tree(out, page_arrays, annotations)
-        _write_outline(out, outline)
-        _write_destinations(out, destinations)
-        chunks = [self.copied[first].chunk for first in sorted(self.copied)]
-        fonts = [c.fonts for _, c in sorted(self.copied.items()) if c.fonts is not None]
-        _merge_fonts(out, chunks, fonts, self.fonts_dir, self.subset)
-        # The second /ID names this content, as WeasyPrint's does (from the chunks': the
-        # merged file is a function of them); static_id keeps what is set here.
-        content = hashlib.md5(usedforsecurity=False)
-        for chunk in chunks:
-            content.update(hashlib.sha256(chunk.pdf).digest())
-        out.trailer.ID = pikepdf.Array(
-            [pikepdf.String(self.identifier), pikepdf.String(content.hexdigest())]
-        )
-        target = io.BytesIO()
-        out.save(
-            target,
-            static_id=True,
-            fix_metadata_version=False,  # leave WeasyPrint's XMP packet as it is
-            min_version=self.version,
-            compress_streams=True,
-            object_stream_mode=pikepdf.ObjectStreamMode.generate,
-        )
-        return target.getvalue()
+    with pikepdf.open(io.BytesIO(chunk.pdf)) as source:
+        pages = [page.obj for page in source.pages]
+        if len(pages) != chunk.page_count:
+            raise ValueError(f"chunk {chunk.name}: {len(pages)} pages, not {chunk.page_count}")
+        _detach(source, pages)
+        copy = _copier(out, source)
+        pages = [copy(page) for page in pages]
+        root = source.Root.StructTreeRoot
+        entries = dict(pikepdf.NumberTree(root.ParentTree).items())
+        kids = [copy(kid) for kid in root.K[0].K]
+        page_arrays = [copy(entries[index]) for index in range(len(pages))]
+        by_key = {}
+        for page in pages:
+            for annotation in page.get("/Annots", ()):
+                key = annotation.get("/StructParent")
+                if key is not None:
+                    by_key[int(key)] = annotation
+        annotations = [(by_key[key], copy(entries[key])) for key in sorted(by_key)]
+        outline = []
+        outlines = source.Root.get("/Outlines")
+        item = outlines.get("/First") if outlines is not None else None
+        while item is not None:
+            outline.append((copy(item), int(item.get("/Count", 0))))
+            item = item.get("/Next")
+        destinations = []
+        names = source.Root.get("/Names")
+        dests = names.get("/Dests") if names is not None else None
+        if dests is not None:
+            array = copy(dests.Names)
+            destinations = [(str(array[i]), array[i + 1]) for i in range(0, len(array), 2)]
+        fonts = pages[0].Resources.get("/Font") if pages else None
+        if chunk.first_page == 1:  # the front matter: the book's catalog entries
+            for key, value in source.Root.items():
+                if key not in ("/Type", "/Pages", "/StructTreeRoot", "/Names", "/Outlines"):
+                    out.Root[key] = copy(value)
+            out.trailer.Info = copy(source.trailer.Info)
+        if source.pdf_version != PDF_VERSION:
+            raise ValueError(f"chunk {chunk.name} is PDF {source.pdf_version}")
+    return _Copied(pages, kids, page_arrays, annotations, outline, destinations, fonts)
 
 
 def _copier(out, source):

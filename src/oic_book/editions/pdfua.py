@@ -50,21 +50,27 @@ def make_accessible(data: bytes, link_targets: Mapping[str, str] | None = None) 
     there (`link_targets_of`); the page comes from the PDF.
     """
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        if "/StructTreeRoot" not in pdf.Root:
-            raise ValueError("the PDF has no structure tree")
-        tree = StructTree(pdf)
-        mark_unowned_content_as_artifacts(pdf, tree)
-        tag_link_annotations(pdf, tree)
-        describe_links(pdf, link_targets or {})
-        tag_contents(tree)
-        place_notes_after_their_calls(pdf, tree)
-        drop_inherited_languages(pdf, tree)
-        identify_elements(pdf, tree)
+        complete(pdf, link_targets)
         out = io.BytesIO()
         # The first half of the /ID (WeasyPrint's, from book.yaml) is kept; the second is
         # a hash of the content instead of qpdf's clock-based one.
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
+
+
+def complete(pdf: pikepdf.Pdf, link_targets: Mapping[str, str] | None = None) -> None:
+    """`make_accessible` on an open PDF, in place (the book merged from chunks is one
+    already: parsing it again would hold it twice in memory)."""
+    if "/StructTreeRoot" not in pdf.Root:
+        raise ValueError("the PDF has no structure tree")
+    tree = StructTree(pdf)
+    mark_unowned_content_as_artifacts(pdf, tree)
+    tag_link_annotations(pdf, tree)
+    describe_links(pdf, link_targets or {})
+    tag_contents(tree)
+    place_notes_after_their_calls(pdf, tree)
+    drop_inherited_languages(pdf, tree)
+    identify_elements(pdf, tree)
 
 
 def link_targets_of(roots: Iterable, wanted: Collection[str] | None = None) -> dict[str, str]:

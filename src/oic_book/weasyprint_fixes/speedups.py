@@ -1,18 +1,123 @@
-"""Two output-preserving fixes for work that grows with pages × references in WeasyPrint 70
-and pydyf 0.13 (profiles in bench/RESULTS.md). Both are caches: the PDF's bytes do not
-change (checked byte for byte at 24, 206 and 1032 pages). On other versions they are not
-applied, and the build is only slower.
+"""Speed fixes for WeasyPrint 70 and pydyf 0.13 (profiles in bench/RESULTS.md).
+
+Two are caches for work that grows with pages × references; they leave the PDF's bytes
+as they were (checked byte for byte at 24, 206 and 1032 pages). The third draws a dot
+leader as one run of text instead of one text box per dot: the same glyphs at the same
+places, the same text, a fraction of the boxes (the contents of a 1,000-page book cost
+two and a half times as much per page as its chapters, and twice the memory; the dots
+may move by a hundredth of a point, as the viewer adds up the advances).
+On other versions they are not applied, and the build is only slower.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
+from math import inf
 
 
 def apply() -> None:
-    """Install both fixes, once."""
+    """Install the fixes, once."""
     _cache_page_references()
     _index_target_counters()
+    _one_box_per_leader()
+    _remember_footnote_areas()
+
+
+def _remember_footnote_areas() -> None:
+    """Lay the footnote area out once for each set of notes on a page.
+
+    WeasyPrint 70 lays the whole footnote area of the page out again each time a note is
+    added, moved to the next page or taken back (`LayoutContext._update_footnote_area`),
+    to learn its height; with `footnote-policy: line` the same notes are laid out again
+    and again as lines are tried. For a page of long source notes that was three
+    quarters of the layout. The area belongs to one page, and its height and overflow
+    depend only on the notes in it: they are kept on the area, by the notes it holds.
+    This is WeasyPrint 70.0's method with that memory added; the area drawn on the page
+    is still laid out by `make_page`, as before.
+    """
+    import weasyprint
+    from weasyprint.formatting_structure import build
+    from weasyprint.layout import LayoutContext, block_level_layout
+
+    if not weasyprint.__version__.startswith("70."):
+        return
+    if getattr(LayoutContext._update_footnote_area, "oic_book", False):
+        return
+    original = LayoutContext._update_footnote_area
+
+    def _update_footnote_area(self):
+        area = self.current_footnote_area
+        if area.height != "auto" and not self.in_column:
+            self.page_bottom += area.margin_height()
+        area.children = self.current_page_footnotes
+        if not area.children:
+            area.height = 0
+            if not self.in_column:
+                self.page_bottom -= area.margin_height()
+            return False
+        known = area.__dict__.setdefault("_oic_laid_out", {})
+        key = tuple(map(id, area.children))
+        if key not in known:
+            laid = block_level_layout(
+                self, build.create_anonymous_boxes(area.deepcopy()), -inf, None, area.page
+            )[0]
+            last = laid.children[-1]
+            last_bottom = last.position_y + last.margin_height() - last.margin_bottom
+            area_bottom = laid.position_y + laid.margin_height() - laid.margin_bottom
+            known[key] = (laid.height, laid.margin_height(), last_bottom > area_bottom)
+        height, margin_height, overflow = known[key]
+        area.height = height
+        if not self.in_column:
+            self.page_bottom -= margin_height
+        return overflow
+
+    _update_footnote_area.oic_book = True
+    _update_footnote_area.__wrapped__ = original
+    LayoutContext._update_footnote_area = _update_footnote_area
+
+
+def _one_box_per_leader() -> None:
+    """After WeasyPrint 70 has filled a leader with copies of its text box, one per dot
+    (`layout.leader.handle_leader`: every copy is a text box to draw, a marked-content
+    sequence and a structure element of its own), replace the copies by one text box of
+    as many dots at the first copy's place.
+
+    The copies touch end to end (each is placed one width from the next), so the dots
+    of one run fall where the copies were, as long as the run is exactly as wide as the
+    copies together: if kerning or rounding made it otherwise, the copies are kept.
+    """
+    import weasyprint
+    from weasyprint.layout import inline, leader
+
+    if not weasyprint.__version__.startswith("70."):
+        return
+    if getattr(inline.handle_leader, "oic_book", False):
+        return
+    original = inline.handle_leader
+
+    def handle_leader(context, line, containing_block):
+        original(context, line, containing_block)
+        index, leader_box = leader.leader_index(line)
+        if index is None or len(leader_box.children) < 2:
+            return
+        copies = leader_box.children
+        first = min(copies, key=lambda box: box.position_x)
+        width = first.width
+        placed = sorted(box.position_x for box in copies)
+        if any(abs(b - a - width) > 1e-6 for a, b in itertools.pairwise(placed)):
+            return
+        run, _, _ = inline.split_text_box(
+            context, first.copy_with_text(first.text * len(copies)), float("inf"), 0
+        )
+        if run is None or abs(run.width - width * len(copies)) > 1e-6 * max(1, run.width):
+            return
+        run.position_x, run.position_y = first.position_x, first.position_y
+        leader_box.children = (run,)
+
+    handle_leader.oic_book = True
+    handle_leader.__wrapped__ = original
+    inline.handle_leader = handle_leader
 
 
 def _cache_page_references() -> None:
