@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 from pathlib import Path
@@ -65,9 +66,15 @@ def _build(project: Path, out: Path, formats=("pdf", "epub")) -> Built:
     return Built(result.pdf.read_bytes(), epub, "\n".join(handler.lines))
 
 
-def _copy(source: Path, destination: Path, cache: bool = True) -> Path:
+def _copy(source: Path, destination: Path, cache: bool = True, same_key: bool = True) -> Path:
+    """A copy of a project; with its cache, whose key is the same file (a hard link) unless
+    `same_key` is false: then the copy's key file is another file with the same bytes, as
+    a cache committed with the sources and checked out elsewhere would be."""
     ignored = ("dist",) if cache else (".cache", "dist")
     shutil.copytree(source, destination, ignore=shutil.ignore_patterns(*ignored))
+    if cache and same_key:
+        (destination / layout_cache.KEY).unlink()
+        os.link(source / layout_cache.KEY, destination / layout_cache.KEY)
     return destination
 
 
@@ -202,18 +209,64 @@ def test_an_entry_that_lies_about_its_page_count_is_caught(source, original, tmp
     did not tell apart) is caught when a chunk it numbered is laid out, and the book is
     made again without the cache."""
     project = _copy(source, tmp_path / "book")
+    # Signed again with this checkout's key: an entry the build itself wrote.
+    signer = layout_cache.LayoutCache(
+        project / layout_cache.FOLDER,
+        "",
+        signing_key=layout_cache._signing_key(project / layout_cache.KEY),
+    )
     lied = 0
     for entry in _entries(project):
         line, rest = entry.read_bytes().split(b"\n", 1)
         header = json.loads(line)
         if "pages" in header:
             header["pages"] += 2
+            del header["mac"]
+            header["mac"] = signer._sign(header, rest)
             entry.write_bytes(json.dumps(header).encode() + b"\n" + rest)
             lied += 1
     assert lied
     built = _build(project, tmp_path / "dist")
     assert "laying out without it" in built.log
     assert (built.pdf, built.epub) == (original.pdf, original.epub)
+
+
+def test_entries_written_elsewhere_are_not_trusted(source, original, tmp_path):
+    """A cache that came with the sources (committed, copied from another machine) may
+    have been written by anyone: its entries' PDFs would go into the book as they are.
+    Here every laid-out chunk's PDF is replaced by another chunk's, and its header made
+    consistent again, as a forger who knows the format would; the key file's bytes come
+    along. Not one entry is used, and the book is the one its sources make."""
+    project = _copy(source, tmp_path / "book", same_key=False)
+    entries = {}
+    for entry in _entries(project):
+        line, pdf = entry.read_bytes().split(b"\n", 1)
+        if pdf:
+            entries[entry] = (json.loads(line), pdf)
+    assert len(entries) >= 2
+    pdfs = [pdf for _header, pdf in entries.values()]
+    for (entry, (header, _pdf)), forged in zip(entries.items(), pdfs[1:] + pdfs[:1]):
+        header["length"] = len(forged)
+        entry.write_bytes(json.dumps(header).encode() + b"\n" + forged)
+    built = _build(project, tmp_path / "dist")
+    assert len(built.laid_out) == len(chunks.plan(check_project(project)[0]))
+    assert "not written here" in built.log
+    assert (built.pdf, built.epub) == (original.pdf, original.epub)
+    # The entries written now are this checkout's, and are used next time.
+    again = _build(project, tmp_path / "dist-again")
+    assert again.laid_out == []
+
+
+def test_a_key_file_that_is_a_link_is_not_followed(source, original, tmp_path):
+    project = _copy(source, tmp_path / "book", cache=False)
+    secret = tmp_path / "secret"
+    secret.write_bytes(bytes(32))
+    (project / layout_cache.KEY).parent.mkdir(parents=True)
+    (project / layout_cache.KEY).symlink_to(secret)
+    built = _build(project, tmp_path / "dist", formats=("pdf",))
+    assert "cannot be used" in built.log
+    assert not _entries(project)
+    assert built.pdf == original.pdf
 
 
 def test_a_changed_style_sheet_misses_the_whole_cache(source, original, tmp_path):

@@ -14,15 +14,21 @@ Two kinds of entries:
 * the chunk laid out from a given first page (`laid_out`): its PDF and what the build
   takes from it (page numbers of its anchors, page starts, fonts, link texts).
 
-An entry is one file: a line of JSON (which repeats the key and gives the SHA-256 and
-length of the PDF), then the PDF. Anything that does not read back exactly (a truncated
-or corrupt file, another format, another key) is a miss: it is removed and the chunk is
-laid out again, so a damaged cache costs time, never a wrong book. Files are written to
-a temporary name and renamed, so two builds at once never see half a file; after a
-successful build, entries it did not use are removed.
+An entry is one file: a line of JSON (which repeats the key and gives the length of the
+PDF and a signature), then the PDF. Anything that does not read back exactly (a truncated
+or corrupt file, another format, another key, a wrong signature) is a miss: it is removed
+and the chunk is laid out again, so a damaged cache costs time, never a wrong book. Files
+are written to a temporary name and renamed, so two builds at once never see half a file;
+after a successful build, entries it did not use are removed.
 
-The cache is not a place for files from elsewhere: like `dist/`, `.cache/` is not to be
-committed, and a build on a fresh checkout starts without it.
+Only entries this checkout wrote are used. A cached chunk goes into the book as it is, so
+an entry from elsewhere (a `.cache/` committed to a pull request, copied from another
+machine, or written by another user) could put any text or PDF action in the book. Each
+entry is signed (HMAC-SHA-256) with a key made of 32 random bytes in `.cache/oic-book/key`
+(mode 0600) and of that file's device and inode numbers: a key file that came with the
+sources, even with its bytes, is another file on this machine, so whatever was signed with
+it elsewhere does not verify here, and the book is laid out afresh. Copying a project
+therefore starts its cache again; a hard link to the key keeps it (as the tests do).
 """
 
 from __future__ import annotations
@@ -30,10 +36,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import hmac
 import json
 import logging
 import os
 import re
+import secrets
+import stat
 import tempfile
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -46,8 +55,10 @@ log = logging.getLogger("oic_book")
 
 #: Changed whenever what an entry holds, or how a chunk is laid out, changes in a way the
 #: fingerprint would not see.
-FORMAT = 1
+FORMAT = 2
 FOLDER = Path(".cache") / "oic-book" / "layout"
+KEY = Path(".cache") / "oic-book" / "key"
+_KEY_BYTES = 32
 _IMAGE = re.compile(r'oic-image:([^"\'\s)]+)')
 _PACKAGES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "pyphen", "fonttools", "pikepdf")
 _LIBRARIES = (  # (soname, function returning its version string or number)
@@ -109,6 +120,7 @@ class LayoutCache:
     fingerprint: str
     project: object = None
     images: dict[str, Path] = field(default_factory=dict)
+    signing_key: bytes = b""
 
     def __post_init__(self) -> None:
         self.used: set[str] = set()
@@ -205,23 +217,23 @@ class LayoutCache:
             log.info("layout cache: entry %s… unreadable (%s); laid out again", key[:12], exc)
             self._remove(key)
             return None
-        if len(data) != header.get("length") or (
-            hashlib.sha256(data).hexdigest() != header.get("sha256")
+        mac = header.pop("mac", None)
+        if (
+            len(data) != header.get("length")
+            or not isinstance(mac, str)
+            or not hmac.compare_digest(mac, self._sign(header, data))
         ):
-            log.info("layout cache: entry %s… damaged; laid out again", key[:12])
+            log.info(
+                "layout cache: entry %s… damaged or not written here; laid out again", key[:12]
+            )
             self._remove(key)
             return None
         self.used.add(key)
         return (header, data) if with_pdf else header
 
     def _write(self, key: str, header: dict, data: bytes) -> None:
-        header = {
-            **header,
-            "key": key,
-            "format": FORMAT,
-            "length": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
+        header = {**header, "key": key, "format": FORMAT, "length": len(data)}
+        header["mac"] = self._sign(header, data)
         line = json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
         self.used.add(key)
         try:
@@ -240,6 +252,14 @@ class LayoutCache:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(name)
+
+    def _sign(self, header: dict, data: bytes) -> str:
+        """The signature of an entry: its header (without the signature) and its PDF."""
+        signer = hmac.new(self.signing_key, digestmod=hashlib.sha256)
+        fields = json.dumps(header, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+        signer.update(len(fields).to_bytes(8, "big") + fields.encode("ascii"))
+        signer.update(data)
+        return signer.hexdigest()
 
     def _remove(self, key: str) -> None:
         with contextlib.suppress(OSError):
@@ -269,8 +289,57 @@ def open_cache(project, images=()) -> LayoutCache | None:
         if current.is_symlink() or (current.exists() and not current.is_dir()):
             log.warning("layout cache: %s is not a folder of the project; not used", current)
             return None
+    signing_key = _signing_key(project.root / KEY)
+    if signing_key is None:
+        return None
     files = {image.name: image.path for image in images}
-    return LayoutCache(folder, fingerprint(project), project, files)
+    return LayoutCache(folder, fingerprint(project), project, files, signing_key)
+
+
+def _signing_key(path: Path) -> bytes | None:
+    """The key entries are signed with: the random bytes of `path` (made if missing) and
+    the file's identity on this machine (see the module's note); None if there is no
+    usable key file (a read-only project builds without the cache)."""
+    for _attempt in range(2):
+        try:
+            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            _make_key(path)
+            continue
+        except OSError as exc:  # a symbolic link, or not readable
+            log.warning("layout cache: %s cannot be used (%s); not used", path, exc.strerror)
+            return None
+        try:
+            status = os.fstat(handle)
+            secret = os.read(handle, _KEY_BYTES + 1)
+        finally:
+            os.close(handle)
+        if not stat.S_ISREG(status.st_mode) or len(secret) != _KEY_BYTES:
+            log.warning("layout cache: %s is not a key file; not used", path)
+            return None
+        identity = f"{status.st_dev}:{status.st_ino}".encode("ascii")
+        return hmac.new(secret, identity, hashlib.sha256).digest()
+    return None
+
+
+def _make_key(path: Path) -> None:
+    """Write a new key file whole under a temporary name and link it into place, so a
+    build running at the same time reads either no key file or a whole one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-key-")
+    except OSError as exc:
+        log.debug("layout cache: no key written (%s)", exc)
+        return
+    try:
+        with os.fdopen(handle, "wb") as out:  # mkstemp made it mode 0600
+            out.write(secrets.token_bytes(_KEY_BYTES))
+        os.link(name, path)  # fails if another build made one first: that one is used
+    except OSError as exc:
+        log.debug("layout cache: no key written (%s)", exc)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def _chunk_to_json(chunk: LaidOutChunk) -> dict:
