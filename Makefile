@@ -59,8 +59,8 @@ fuzz: $(VENV)/.installed-test
 		tests/test_structural_fuzz.py tests/test_fuzz.py --hypothesis-show-statistics
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/run.py
-	$(BIN)/python bench/preview.py
+	$(BIN)/python tests/bench/run.py
+	$(BIN)/python tests/bench/preview.py
 
 patterns: $(VENV)/.installed
 	$(BIN)/python -m oic_book.kazakh.hyphenation --write

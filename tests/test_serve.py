@@ -3,7 +3,7 @@ reloads the open page with the new text; manuscript problems are shown in the pa
 `path:line: …` over the last good text; the PDF is built in the background and linked;
 only the build output is served; Ctrl-C leaves no process behind.
 
-Correctness only: the timing targets are measured by `make bench` (bench/preview.py).
+Correctness only: the timing targets are measured by `make bench` (tests/bench/preview.py).
 """
 
 from __future__ import annotations

@@ -215,7 +215,7 @@ def run() -> None:
     """The console entry point: `main`, then exit without tearing the heap down.
 
     After a large build the laid-out pages are gigabytes of small objects; freeing them
-    one by one at exit took seconds (bench/RESULTS.md), for nothing.
+    one by one at exit took seconds (tests/bench/RESULTS.md), for nothing.
     """
     code = main()
     for number in SIGNALS:  # nothing left to stop; a signal now must not print a trace

@@ -2,7 +2,7 @@
 outliving the build.
 
 Spawned, so that a worker holds only what it needs: a forked one shares the parent's
-memory only until either side writes to it, and then holds its own copy (bench/RESULTS.md
+memory only until either side writes to it, and then holds its own copy (tests/bench/RESULTS.md
 measured 2.35 GB in all at 1,032 pages with a forked EPUB process, 1.46 GB spawned).
 
 A worker runs `serve(connection)`, which answers the parent's messages until it receives
@@ -187,7 +187,7 @@ def _run(serve: Callable, inherited: tuple, connection: Connection) -> None:
             connection.send(_Failure(_picklable(exc)))
     finally:
         connection.close()
-        # No heap teardown: the laid-out pages are many small objects (bench/RESULTS.md).
+        # No heap teardown: the laid-out pages are many small objects (tests/bench/RESULTS.md).
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -219,7 +219,7 @@ def tune_gc() -> None:
 
     The objects of the imported modules are moved out of the collector's reach
     (`gc.freeze`), and full collections run far less often: they scanned every box of the
-    layout again and again (16–17 % of a build's time, bench/RESULTS.md).
+    layout again and again (16–17 % of a build's time, tests/bench/RESULTS.md).
     """
     gc.collect()
     gc.freeze()

@@ -1128,7 +1128,7 @@ class Manuscript:
 
 
 # A manuscript larger than this is read on both cores: forking costs ~30 ms, which only a
-# long book repays (1000 pages: 1.3 s on one core; bench/RESULTS.md).
+# long book repays (1000 pages: 1.3 s on one core; tests/bench/RESULTS.md).
 PARALLEL_BYTES = 512 * 1024
 
 

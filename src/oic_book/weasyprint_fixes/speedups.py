@@ -1,4 +1,4 @@
-"""Speed fixes for WeasyPrint 70 and pydyf 0.13 (profiles in bench/RESULTS.md).
+"""Speed fixes for WeasyPrint 70 and pydyf 0.13 (profiles in tests/bench/RESULTS.md).
 
 Two are caches for work that grows with pages × references; they leave the PDF's bytes
 as they were (checked byte for byte at 24, 206 and 1032 pages). The third draws a dot

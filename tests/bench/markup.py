@@ -1,6 +1,6 @@
 """What each feature of the builder's print markup costs WeasyPrint, per page.
 
-    python bench/markup.py [--size 5] [--repeat 2]
+    python tests/bench/markup.py [--size 5] [--repeat 2]
 
 Lays out the parts of the ×N benchmark book as one chunk, as the build does, and again
 with one feature of the generated markup taken out at a time; reports the CPU time of

@@ -1,8 +1,8 @@
 """Time the live preview: from a save to the open page showing the new text.
 
-    python bench/preview.py [--sizes 1,79] [--edits 6] [--out bench/PREVIEW.md] [--no-write]
+    python tests/bench/preview.py [--sizes 1,79] [--edits 6] [--out tests/bench/PREVIEW.md] [--no-write]
 
-For each size (bench/run.py's synthetic manuscripts: ×1 is the real book, 24 pages; ×79
+For each size (tests/bench/run.py's synthetic manuscripts: ×1 is the real book, 24 pages; ×79
 is about 1,000 pages) it starts `oic-book serve` as an author does (the PDF is rebuilt in
 the background after each save), opens ch1.html in headless Chromium (Debian's, through
 Playwright), then saves the first chapter N times, each time with a new word, and
@@ -27,8 +27,8 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from run import machine, make_project
@@ -121,7 +121,7 @@ def report(results: list[dict]) -> str:
     out += [
         "",
         (
-            "`python bench/preview.py` (part of `make bench`): `oic-book serve` on bench/run.py's "
+            "`python tests/bench/preview.py` (part of `make bench`): `oic-book serve` on tests/bench/run.py's "
             "synthetic books, with the PDF rebuilt in the background as an author has it; "
             "headless Chromium shows ch1.html; the first chapter is saved with a new word, "
             "and the time runs from just before the write until the reloaded page shows the "
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,79")
     parser.add_argument("--edits", type=int, default=6)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "PREVIEW.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "bench" / "PREVIEW.md")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     from browser import chromium  # tests/browser.py: Debian's Chromium via Playwright

@@ -1,6 +1,6 @@
 """Benchmark the builder on synthetic manuscripts of about 50, 200 and 1,000 pages.
 
-    python bench/run.py [--sizes 1,8,43] [--out bench/RESULTS.md] [--no-write]
+    python tests/bench/run.py [--sizes 1,8,43] [--out tests/bench/RESULTS.md] [--no-write]
 
 Each size is a temporary project made from the real manuscript: the chapters repeated
 N times (footnote labels suffixed so they stay unique in the book; heading ids are made
@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("check", "render", "layout", "pdf", "pdfua", "epub", "write")
 _STAGE_LINE = re.compile(r"^(\w+)\s+(\d+\.\d+) s")
 _PAGES_LINE = re.compile(r"^(\d+) pages$")
@@ -359,7 +359,7 @@ def _memory() -> str:
 
 
 # Everything after this line in the report is hand-written and kept when it is regenerated.
-NOTES_MARKER = "<!-- notes: kept when bench/run.py rewrites this file -->"
+NOTES_MARKER = "<!-- notes: kept when tests/bench/run.py rewrites this file -->"
 
 COLUMNS = (
     "size",
@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     # the rest): ×8 and ×43 give the ~200 and ~1,000 pages the targets speak of. The report
     # gives the pages each size really had.
     parser.add_argument("--sizes", default="1,8,43", help="comma-separated multiples")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "bench" / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="print only, write no file")
     parser.add_argument("--no-check", action="store_true", help="skip timing `oic-book check`")
     parser.add_argument(
