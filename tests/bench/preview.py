@@ -102,7 +102,6 @@ def measure(size: int, edits: int, workdir: Path, browser) -> dict:
                 written.append(done[updates_before] - start)
         server = [float(m[2]) for line in lines if (m := _UPDATED.search(line))][1:]
         pages = len(list((project / "dist" / "preview" / "site").glob("*.html")))
-        print_pages = _print_pages(project / "dist" / "preview")
         page.close()
     finally:
         process.send_signal(signal.SIGINT)
@@ -113,20 +112,7 @@ def measure(size: int, edits: int, workdir: Path, browser) -> dict:
         "server": server,
         "written": written,
         "html_pages": pages,
-        "print_pages": print_pages,
     }
-
-
-def _print_pages(folder: Path) -> int | None:
-    """The page count of the PDF the preview's background build wrote, if it did."""
-    import pypdfium2
-
-    for pdf in sorted(folder.rglob("*.pdf")):
-        try:
-            return len(pypdfium2.PdfDocument(pdf.read_bytes()))
-        except pypdfium2.PdfiumError:
-            continue
-    return None
 
 
 def report(results: list[dict]) -> str:
@@ -137,7 +123,7 @@ def report(results: list[dict]) -> str:
         "",
         (
             "`python tests/bench/preview.py` (part of `make bench`): `oic-book serve` on tests/bench/run.py's "
-            "synthetic books, with the PDF rebuilt in the background as an author has it; "
+            "synthetic books (×1 is the real book, ×43 about 1,000 printed pages: RESULTS.md), with the PDF rebuilt in the background as an author has it; "
             "headless Chromium shows ch1.html; the first chapter is saved with a new word, "
             "and the time runs from just before the write until the reloaded page shows the "
             "word. *server* is the preview's own time to check, render and write (its "
@@ -146,18 +132,17 @@ def report(results: list[dict]) -> str:
         ),
         "",
         (
-            "| size | print pages | web pages | saves | median s | max s | server median s "
+            "| size | web pages | saves | median s | max s | server median s "
             "| server max s | save→pages written, median s | target s | met |"
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         target = TARGETS.get(r["size"])
         worst = max(r["times"])
         met = "–" if target is None else ("yes" if worst <= target else "NO")
-        pages = r["print_pages"] or "?"
         out.append(
-            f"| ×{r['size']} | {pages} | {r['html_pages']} | {len(r['times'])} | "
+            f"| ×{r['size']} | {r['html_pages']} | {len(r['times'])} | "
             f"{statistics.median(r['times']):.3f} | {worst:.3f} | "
             f"{statistics.median(r['server']) if r['server'] else float('nan'):.3f} | "
             f"{max(r['server']) if r['server'] else float('nan'):.3f} | "
