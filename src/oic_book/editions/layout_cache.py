@@ -334,7 +334,14 @@ def _make_key(path: Path) -> None:
     try:
         with os.fdopen(handle, "wb") as out:  # mkstemp made it mode 0600
             out.write(secrets.token_bytes(_KEY_BYTES))
-        os.link(name, path)  # fails if another build made one first: that one is used
+        try:
+            os.link(name, path)  # fails if another build made one first: that one is used
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: a rename (which could
+            # replace a key made at the same moment: entries signed with it then miss)
+            if not os.path.lexists(path):
+                os.replace(name, path)
     except OSError as exc:
         log.debug("layout cache: no key written (%s)", exc)
     finally:
