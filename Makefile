@@ -16,7 +16,7 @@ OUTPUTS := $(DIST)/oic-book.pdf $(DIST)/oic-book.epub $(DIST)/site/index.html
 # tried again.
 BUILT  := $(VENV)/.built-sources
 
-.PHONY: book site preview test check spell bench calibre ace clean patterns fuzz
+.PHONY: book site preview test check spell editorial bench calibre ace clean patterns fuzz
 
 # The three editions are made by one build: the web edition takes the print edition's page
 # numbers from its layout. `make site` is the same target, by the name of its third output.
@@ -38,6 +38,13 @@ check: $(VENV)/.installed
 
 spell: $(VENV)/.installed
 	$(BIN)/oic-book check --spell --strict
+
+# The 2026 edition's editorial rules over every file (tests/editorial): sources in every
+# note, the house typing, index marks, spelling. Not part of `make test`: a new chapter
+# that builds passes the builder's tests before its editorial pass.
+editorial: $(VENV)/.installed-test
+	@sh tests/tools.sh
+	$(BIN)/python -m pytest -q tests/editorial
 
 test: $(VENV)/.installed-test
 	@sh tests/tools.sh
