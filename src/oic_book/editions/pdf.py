@@ -20,7 +20,7 @@ from urllib.request import url2pathname
 from ..kazakh import hyphenation
 from ..manuscript.config import BookConfig
 from ..project import STYLES, Project
-from ..weasyprint_fixes import linebreak, speedups, tags
+from ..weasyprint_fixes import footnotes, linebreak, speedups, tags
 from . import pagemap, pdfua
 from .chunks import FontUse, LaidOutChunk
 
@@ -185,6 +185,7 @@ def print_styles(project: Project, fetcher):
     hyphenation.register_pyphen()  # pyphen has no Kazakh; ours makes `hyphens: auto` work
     tags.apply()
     linebreak.apply()  # a text box's trailing space must not split a word that fits
+    footnotes.apply()  # a note never leaves the page of its call (footnote-policy)
     speedups.apply()
     fonts = closed_font_configuration()
     # Read here, through the project's rule: `CSS(filename=…)` would open the file itself.
