@@ -99,3 +99,22 @@ def test_a_worker_dies_with_its_parent(tmp_path):
             break
         time.sleep(0.05)
     assert not _alive(worker)
+
+
+def test_gc_paused_restores_the_collector_as_it_was():
+    import gc
+
+    from oic_book.workers import gc_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), gc_paused():
+        assert not gc.isenabled()
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()

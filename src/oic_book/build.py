@@ -33,7 +33,7 @@ from .errors import BookError, BuildError, Problem
 from .manuscript import check
 from .processes import raise_if_interrupted, signal_pending, signals_held
 from .project import Project
-from .workers import Workers, in_background, release_memory
+from .workers import Workers, gc_paused, in_background, release_memory
 
 log = logging.getLogger("oic_book")
 
@@ -206,11 +206,12 @@ def build(
     link_targets = chunks.merged_link_targets(laid_out)
     release_memory()  # what the layout needed, before the PDF is held whole
     if "pdf" in formats:
-        with stage("pdf"):  # the chunks merged: one PDF, as one layout would have written
+        # The chunks merged: one PDF, as one layout would have written.
+        with gc_paused(), stage("pdf"):
             fonts, identifier = project.styles / "fonts", pdf.pdf_identifier(book.config)
             subset = cache.subset_font if cache is not None else None
             document = pdfmerge.merge(laid_out, fonts, identifier, subset)
-        with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+        with gc_paused(), stage("pdfua"):  # PDF/UA-1: the structure tree completed
             pdfua.complete(document, link_targets)
             outputs[out_dir / PDF_NAME] = pdfmerge.pdf_bytes(document)
         del document  # the whole PDF as objects: most of this stage's memory
