@@ -206,15 +206,15 @@ def build(
     link_targets = chunks.merged_link_targets(laid_out)
     release_memory()  # what the layout needed, before the PDF is held whole
     if "pdf" in formats:
-        # The chunks merged: one PDF, as one layout would have written.
-        with gc_paused(), stage("pdf"):
-            fonts, identifier = project.styles / "fonts", pdf.pdf_identifier(book.config)
-            subset = cache.subset_font if cache is not None else None
-            document = pdfmerge.merge(laid_out, fonts, identifier, subset)
-        with gc_paused(), stage("pdfua"):  # PDF/UA-1: the structure tree completed
-            pdfua.complete(document, link_targets)
-            outputs[out_dir / PDF_NAME] = pdfmerge.pdf_bytes(document)
-        del document  # the whole PDF as objects: most of this stage's memory
+        with gc_paused():
+            with stage("pdf"):  # the chunks merged: one PDF, as one layout would have written
+                fonts, identifier = project.styles / "fonts", pdf.pdf_identifier(book.config)
+                subset = cache.subset_font if cache is not None else None
+                document = pdfmerge.merge(laid_out, fonts, identifier, subset)
+            with stage("pdfua"):  # PDF/UA-1: the structure tree completed
+                pdfua.complete(document, link_targets)
+                outputs[out_dir / PDF_NAME] = pdfmerge.pdf_bytes(document)
+            del document  # the whole PDF as objects: most of this stage's memory
     del laid_out
     release_memory()
     # The EPUB and the web edition need only the page numbers: they are made in their own

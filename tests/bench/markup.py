@@ -71,8 +71,7 @@ def main(argv=None) -> int:
         from oic_book import render
 
         html = render.render_print_html(book, None, (), parts)
-        images = {image.name: (image.path, image.media_type) for image in book.images}
-        fetcher = pdf.make_url_fetcher(project, images)
+        fetcher = pdf.make_url_fetcher(project, pdf.image_sources(book))
         styles = pdf.print_styles(project, fetcher)
         names = [v for v in args.variants.split(",") if v] or list(VARIANTS)
         base = None

@@ -52,6 +52,11 @@ MEDIA_TYPES = {
 IMAGE_SCHEME = "oic-image"
 
 
+def image_sources(book) -> dict[str, tuple[Path, str]]:
+    """The book's images as `make_url_fetcher` takes them: name → (file, media type)."""
+    return {image.name: (image.path, image.media_type) for image in book.images}
+
+
 def make_url_fetcher(project: Project, images: dict[str, tuple[Path, str]] | None = None):
     """A WeasyPrint URL fetcher that reads only the project's own files, never the network.
 
@@ -213,7 +218,7 @@ class ChunkSetup:
 
     @classmethod
     def for_book(cls, book, project: Project, link_targets: frozenset[str]) -> ChunkSetup:
-        images = {image.name: (image.path, image.media_type) for image in book.images}
+        images = image_sources(book)
         return cls(book.config, project, images, pagemap.containers(book), link_targets)
 
 
@@ -315,8 +320,7 @@ def lay_out_in_one_pass(book, project: Path | Project):
     from .. import render
 
     project = project if isinstance(project, Project) else Project.at(project)
-    images = {image.name: (image.path, image.media_type) for image in book.images}
-    fetcher = make_url_fetcher(project, images)
+    fetcher = make_url_fetcher(project, image_sources(book))
     document, root = layout(render.render_print_html(book), book.config, project, fetcher)
     roots = [root]
     if book.index:
