@@ -264,21 +264,32 @@ def _insert(element, words: str, number: int, after: int) -> int:
 
 def insert_page_markers(documents: list[Document], starts: tuple[PageStart, ...]):
     """The EPUB documents with a page-break marker where each printed page begins."""
-    by_doc: dict[str, list[PageStart]] = {}
-    for start in starts:
-        by_doc.setdefault(start.doc, []).append(start)
     out = []
-    for doc in documents:
-        if doc.name not in by_doc:
+    for doc, root in marked_roots(documents, starts):
+        if root is None:
             out.append(doc)
             continue
-        root = etree.fromstring(doc.xhtml.encode("utf-8"))
-        mark_pages(root, by_doc[doc.name], doc.name)
         xhtml = etree.tostring(
             root, encoding="utf-8", xml_declaration=True, doctype="<!DOCTYPE html>"
         ).decode("utf-8")
         out.append(Document(doc.name, doc.title, xhtml, doc.properties))
     return out
+
+
+def marked_roots(documents: list[Document], starts: tuple[PageStart, ...], name_of=str):
+    """Each document with its parsed root, page-break markers inserted (`mark_pages`), or
+    None if no printed page begins in it. `name_of` maps a start's document name to the
+    names of `documents` (the web edition names its pages otherwise)."""
+    by_doc: dict[str, list[PageStart]] = {}
+    for start in starts:
+        by_doc.setdefault(name_of(start.doc), []).append(start)
+    for doc in documents:
+        if doc.name not in by_doc:
+            yield doc, None
+            continue
+        root = etree.fromstring(doc.xhtml.encode("utf-8"))
+        mark_pages(root, by_doc[doc.name], doc.name)
+        yield doc, root
 
 
 def mark_pages(root, starts: list[PageStart], name: str) -> None:

@@ -85,16 +85,11 @@ def static_files(project: Project) -> dict[str, bytes]:
 def mark_pages(docs: list[Document], starts: tuple[PageStart, ...]) -> list[Document]:
     """The pages with a marker where each printed page begins (`id="page-N"`)."""
     label = locale.labels()["print_page"]
-    by_page: dict[str, list[PageStart]] = {}
-    for start in starts:
-        by_page.setdefault(render.web_name(start.doc), []).append(start)
     out = []
-    for doc in docs:
-        if doc.name not in by_page:
+    for doc, root in pagemap.marked_roots(docs, starts, render.web_name):
+        if root is None:
             out.append(doc)
             continue
-        root = etree.fromstring(doc.xhtml.encode("utf-8"))
-        pagemap.mark_pages(root, by_page[doc.name], doc.name)
         for marker in list(root.iterfind(".//{*}span[@role='doc-pagebreak']")):
             _as_link(marker, label)
         for element in root.iter(etree.Element):
